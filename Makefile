@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# User entry point for vhost-sidecore. The object list lives in Kbuild.
+#
+#   make                 module + userspace tools
+#   make module          vhost_sidecore.ko only
+#   make check           install what tests need, build, run every test
+#   make demo            boot the test VM and show the module at work
+#   make install         modules_install + depmod for $(KVER)
+#   make unit            host-side unit tests of pure code (no VM)
+#   make style           checkpatch on our kernel sources
+#   make sparse          build the module under sparse (C=2)
+#   make clean
+#
+# KVER defaults to the running kernel and KDIR to its build tree. Where
+# that tree does not exist (a container, a CI machine) the newest installed
+# Debian -amd64 headers are used instead, and the Makefile says so.
+
+TOPDIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+
+ifeq ($(wildcard $(KDIR)/Makefile),)
+  ifneq ($(filter command line environment,$(origin KDIR) $(origin KVER)),)
+    $(error KDIR=$(KDIR) has no kernel build tree (install linux-headers-$(KVER)))
+  endif
+  KDIR_AUTO := $(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V))
+  ifeq ($(KDIR_AUTO),)
+    $(error no build tree for $(KVER) and no Debian linux-headers-*-amd64 installed)
+  endif
+  override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
+  override KDIR := $(KDIR_AUTO)
+  $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
+endif
+
+VSC_VERSION ?= $(shell $(TOPDIR)/tools/version)
+export VSC_VERSION
+
+TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile)
+
+.PHONY: all module tools check demo install module-install unit style sparse \
+	clean bench
+
+all: module tools
+
+module:
+	$(MAKE) -C $(KDIR) M=$(TOPDIR) modules
+
+tools:
+	$(foreach d,$(TOOLS_DIRS),$(MAKE) -C $(dir $(d)) &&) true
+
+module-install install: module
+	$(MAKE) -C $(KDIR) M=$(TOPDIR) modules_install
+	depmod -a $(KVER)
+
+unit:
+	$(MAKE) -C $(TOPDIR)/tests/unit run
+
+check:
+	$(TOPDIR)/tools/check
+
+demo:
+	$(TOPDIR)/tools/demo
+
+bench:
+	$(TOPDIR)/tools/bench/run
+
+style:
+	$(TOPDIR)/tools/style
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(TOPDIR) C=2 W=1 modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(TOPDIR) clean
+	$(MAKE) -C $(TOPDIR)/tests/unit clean
+	$(MAKE) -C $(TOPDIR)/selftests clean
+	$(foreach d,$(TOOLS_DIRS),$(MAKE) -C $(dir $(d)) clean &&) true

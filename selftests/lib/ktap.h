@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Minimal TAP output for our C tests (kselftest conventions): one
+ * "ok N name" / "not ok N name" line per check, "# " for diagnostics,
+ * exit 0 when everything passed, 1 on any failure, 4 when skipped.
+ */
+#ifndef VSC_KTAP_H
+#define VSC_KTAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define KSFT_PASS 0
+#define KSFT_FAIL 1
+#define KSFT_SKIP 4
+
+struct ktap_state {
+	int planned;
+	int num;
+	int fail;
+	int skip;
+};
+
+extern struct ktap_state ktap;
+
+#define KTAP_DEFINE_STATE struct ktap_state ktap
+
+static inline void ktap_header(int planned)
+{
+	ktap.planned = planned;
+	printf("TAP version 13\n");
+	if (planned > 0)
+		printf("1..%d\n", planned);
+	fflush(stdout);
+}
+
+static inline void __attribute__((format(printf, 1, 2)))
+ktap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static inline void __attribute__((format(printf, 2, 3)))
+ktap_result(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	ktap.num++;
+	if (!ok)
+		ktap.fail++;
+	printf("%sok %d ", ok ? "" : "not ", ktap.num);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static inline void __attribute__((format(printf, 1, 2)))
+ktap_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	ktap.num++;
+	ktap.skip++;
+	printf("ok %d # SKIP ", ktap.num);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Print the plan if it was not known up front; return the exit code. */
+static inline int ktap_finish(void)
+{
+	if (ktap.planned <= 0)
+		printf("1..%d\n", ktap.num);
+	else if (ktap.planned != ktap.num) {
+		printf("# planned %d checks, ran %d\n", ktap.planned, ktap.num);
+		ktap.fail++;
+	}
+	fflush(stdout);
+	if (ktap.fail)
+		return KSFT_FAIL;
+	if (ktap.num && ktap.skip == ktap.num)
+		return KSFT_SKIP;
+	return KSFT_PASS;
+}
+
+/* Give up on the whole program: every remaining check is a skip. */
+static inline void __attribute__((noreturn, format(printf, 1, 2)))
+ktap_exit_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("1..0 # SKIP ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(KSFT_SKIP);
+}
+
+#define KTAP_EXPECT(cond, ...)	ktap_result(!!(cond), __VA_ARGS__)
+
+#endif /* VSC_KTAP_H */
