@@ -6,24 +6,25 @@
  * Copyright (C) 2026 The vhost-sidecore authors
  */
 
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 
-static int vsc_open(struct inode *inode, struct file *f)
-{
-	return 0;
-}
+#include "dev.h"
 
-static int vsc_release(struct inode *inode, struct file *f)
-{
-	return 0;
-}
+static bool dropin;
+module_param(dropin, bool, 0444);
+MODULE_PARM_DESC(dropin,
+		 "Also register as /dev/vhost-net (misc minor 238) when the in-tree vhost_net is not loaded");
 
 static const struct file_operations vsc_fops = {
 	.owner = THIS_MODULE,
-	.open = vsc_open,
-	.release = vsc_release,
+	.open = vsc_dev_open,
+	.release = vsc_dev_release,
+	.unlocked_ioctl = vsc_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
 
@@ -34,6 +35,51 @@ static struct miscdevice vsc_misc = {
 	.mode = 0600,
 };
 
+static struct miscdevice vsc_misc_dropin = {
+	.minor = VHOST_NET_MINOR,
+	.name = "vhost-net",
+	.fops = &vsc_fops,
+	.mode = 0600,
+};
+
+static bool vsc_dropin_registered;
+static struct dentry *vsc_debugfs;
+
+static const char *const vsc_mode_names[] = {
+	[VSC_EXEC_ONDEMAND] = "ondemand",
+	[VSC_EXEC_SIDECORE] = "sidecore",
+};
+
+/* debugfs vhost_sidecore/vqs: one line of counters per virtqueue. */
+static int vsc_vqs_show(struct seq_file *m, void *v)
+{
+	struct vsc_vq_stats st;
+	struct vsc_dev *dev;
+	int i;
+
+	seq_puts(m, "dev owner comm vq mode backend broken packets bytes kicks signals runs run_ns empty_runs weight_exits drops errors\n");
+	mutex_lock(&vsc_devices_lock);
+	list_for_each_entry(dev, &vsc_devices, node) {
+		for (i = 0; i < VSC_NET_NVQS; i++) {
+			struct vsc_net_vq *nvq = &dev->vqs[i];
+
+			vsc_stats_read(&nvq->vq.stats, &st);
+			seq_printf(m, "%d %d %s %d %s %d %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+				   dev->id, READ_ONCE(dev->owner_pid),
+				   dev->owner_comm[0] ? dev->owner_comm : "-",
+				   i, vsc_mode_names[READ_ONCE(nvq->vq.mode)],
+				   !!READ_ONCE(nvq->sock),
+				   READ_ONCE(nvq->vq.broken),
+				   st.packets, st.bytes, st.kicks, st.signals,
+				   st.runs, st.run_ns, st.empty_runs,
+				   st.weight_exits, st.drops, st.errors);
+		}
+	}
+	mutex_unlock(&vsc_devices_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vsc_vqs);
+
 static int __init vsc_init(void)
 {
 	int err;
@@ -43,12 +89,26 @@ static int __init vsc_init(void)
 		pr_err("cannot register /dev/%s: %d\n", vsc_misc.name, err);
 		return err;
 	}
-	pr_info("version %s loaded\n", VSC_VERSION);
+	if (dropin) {
+		err = misc_register(&vsc_misc_dropin);
+		if (err)
+			pr_warn("dropin: cannot take /dev/vhost-net (is vhost_net loaded?): %d\n",
+				err);
+		else
+			vsc_dropin_registered = true;
+	}
+	vsc_debugfs = debugfs_create_dir("vhost_sidecore", NULL);
+	debugfs_create_file("vqs", 0400, vsc_debugfs, NULL, &vsc_vqs_fops);
+	pr_info("version %s loaded%s\n", VSC_VERSION,
+		vsc_dropin_registered ? ", also serving /dev/vhost-net" : "");
 	return 0;
 }
 
 static void __exit vsc_exit(void)
 {
+	debugfs_remove_recursive(vsc_debugfs);
+	if (vsc_dropin_registered)
+		misc_deregister(&vsc_misc_dropin);
 	misc_deregister(&vsc_misc);
 }
 

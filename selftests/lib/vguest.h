@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vguest: a virtio-net "guest" in a userspace process, driving a vhost-net
+ * compatible device (ours or the in-tree /dev/vhost-net) the way a VMM and
+ * a guest driver together would: identity-mapped memory (guest physical
+ * address == process virtual address, as DPDK virtio-user does), split
+ * rings, eventfds, and a tap backend in the caller's network namespace.
+ *
+ * The host side of the tap is reached with an AF_PACKET socket, so frames
+ * can be injected towards the guest and captured from it.
+ */
+#ifndef VSC_VGUEST_H
+#define VSC_VGUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/virtio_ring.h>
+
+#define VG_MAX_QSIZE 1024
+
+struct vg_config {
+	const char *dev;		/* vhost device node */
+	unsigned int qsize;		/* ring entries (power of two) */
+	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX */
+	bool indirect;			/* use VIRTIO_RING_F_INDIRECT_DESC */
+	bool mrg_rxbuf;			/* VIRTIO_NET_F_MRG_RXBUF */
+	bool version_1;			/* VIRTIO_F_VERSION_1 */
+	bool vhost_hdr;			/* VHOST_NET_F_VIRTIO_NET_HDR */
+	unsigned int rx_buf;		/* bytes per posted rx buffer */
+	unsigned int busyloop_us;	/* SET_VRING_BUSYLOOP_TIMEOUT */
+	const char *ifname;		/* tap to create */
+	bool no_backend;		/* configure rings but attach nothing */
+	/*
+	 * Check num_buffers == 1 without MRG_RXBUF in a 12-byte header, as
+	 * virtio 1.x requires of devices. In-tree vhost-net leaves the field
+	 * as the guest wrote it, so this is off when testing it.
+	 */
+	bool strict_hdr;
+};
+
+struct vg_vq {
+	unsigned int num;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t avail_idx;		/* next index we publish */
+	uint16_t published;		/* avail->idx last written */
+	uint16_t last_used;
+	uint16_t free_head;
+	unsigned int nfree;
+	uint16_t chain[VG_MAX_QSIZE];	/* descriptors held by each head */
+	void *buf[VG_MAX_QSIZE];	/* data area of each head */
+	struct vring_desc *ind[VG_MAX_QSIZE]; /* indirect table per head */
+	int kick, call, err;		/* eventfds */
+	unsigned long kicks;		/* notifications we sent */
+	unsigned long kicks_suppressed;	/* ... the device told us to skip */
+	unsigned long calls;		/* interrupts seen (call eventfd counts) */
+};
+
+struct vg_dev {
+	struct vg_config cfg;
+	int fd;				/* vhost device */
+	int tap;			/* tap fd (backend) */
+	int ifindex;
+	int pkt;			/* AF_PACKET socket on the tap */
+	uint64_t features;
+	size_t hdr_len;			/* virtio-net header the guest sees */
+	void *mem;
+	size_t mem_size;
+	size_t mem_used;
+	struct vg_vq rx, tx;
+	unsigned int rx_pending;	/* mrg: buffers of a partial frame */
+};
+
+/* Guest and host MAC addresses used on every tap. */
+extern const uint8_t vg_guest_mac[6];
+extern const uint8_t vg_host_mac[6];
+#define VG_ETHERTYPE 0x88b5		/* IEEE local experimental */
+
+/* Move into a new network namespace with lo up. 0 or -errno. */
+int vg_new_netns(void);
+
+/* Set up device, memory, rings, tap. 0 or -errno (with a message). */
+int vg_setup(struct vg_dev *d, const struct vg_config *cfg);
+void vg_teardown(struct vg_dev *d);
+
+/* Attach (fd >= 0) or detach (-1) the backend of both vqs. */
+int vg_set_backend(struct vg_dev *d, int fd);
+
+/* Guest tx: queue one frame (no virtio header). -EAGAIN if the ring is full. */
+int vg_tx_add(struct vg_dev *d, const void *frame, size_t len);
+/* Publish queued tx buffers, kicking when the device asks for it. */
+void vg_tx_publish(struct vg_dev *d);
+/* Reclaim completed tx buffers; returns how many. */
+int vg_tx_reap(struct vg_dev *d);
+/* Tx buffers in flight. */
+unsigned int vg_tx_inflight(struct vg_dev *d);
+
+/* Guest rx: post free buffers and publish them. */
+void vg_rx_refill(struct vg_dev *d);
+/*
+ * Next frame the device delivered, copied to @out (header stripped).
+ * Returns its length, 0 if none yet, -EIO on a malformed used entry.
+ */
+int vg_rx_get(struct vg_dev *d, void *out, size_t outlen);
+
+/* Wait up to @ms for a guest interrupt on either vq. */
+void vg_wait_call(struct vg_dev *d, int ms);
+/* Has the device signalled the error eventfd of @vq? (non-blocking) */
+bool vg_vq_error(struct vg_vq *vq);
+
+/* Host side: inject a frame towards the guest / capture one from it. */
+int vg_host_send(struct vg_dev *d, const void *frame, size_t len);
+int vg_host_recv(struct vg_dev *d, void *out, size_t outlen);
+
+/* Test frames: ethernet header, then a checked, sequence-numbered body. */
+#define VG_FRAME_MIN 60
+#define VG_FRAME_MAX 1514
+size_t vg_frame_len(uint64_t seq, size_t min, size_t max);
+void vg_frame_build(void *buf, size_t len, bool to_guest, uint32_t stream,
+		    uint64_t seq);
+/* 0 ok, 1 not a test frame, -1 corrupt. Fills stream and seq. */
+int vg_frame_parse(const void *buf, size_t len, uint32_t *stream,
+		   uint64_t *seq);
+
+/* Counters of one direction of a stream. */
+struct vg_flow {
+	uint64_t sent;
+	uint64_t received;
+	uint64_t next;			/* next expected sequence number */
+	uint64_t lost;			/* gaps */
+	uint64_t dup_or_reorder;
+	uint64_t corrupt;
+	uint64_t foreign;		/* frames that are not ours */
+};
+
+struct vg_stream_result {
+	struct vg_flow tx;		/* guest -> host */
+	struct vg_flow rx;		/* host -> guest */
+	double seconds;
+	bool stalled;
+};
+
+/* Account one received frame in @f (stream id must match @stream). */
+void vg_flow_account(struct vg_flow *f, const void *buf, int len,
+		     uint32_t stream);
+
+/*
+ * Stream @frames sequence-numbered frames each way at once, with a window
+ * of frames in flight so that no queue on the way overflows. Fails (returns
+ * false) on any loss, duplicate, reorder or corruption, or when nothing
+ * moves for @stall_ms.
+ */
+bool vg_stream(struct vg_dev *d, uint64_t frames, uint32_t stream,
+	       int stall_ms, struct vg_stream_result *res);
+
+/* Print a result as TAP diagnostics. */
+void vg_stream_report(const struct vg_stream_result *r);
+
+/* Read a vq's counters from debugfs (our device only). 0 or -1. */
+struct vg_counters {
+	int dev;
+	unsigned long long packets, bytes, kicks, signals, runs, errors;
+	int broken;
+	char mode[16];
+};
+int vg_read_counters(int owner_pid, int vq, int nth, struct vg_counters *c);
+
+#endif /* VSC_VGUEST_H */

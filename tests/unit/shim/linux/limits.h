@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VSC_SHIM_LIMITS_H
+#define VSC_SHIM_LIMITS_H
+#include_next <linux/limits.h>
+#include <stdint.h>
+#define U64_MAX UINT64_MAX
+#define U32_MAX UINT32_MAX
+#define U16_MAX UINT16_MAX
+#endif

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device: one per open file, speaking the vhost-net ioctl ABI.
+ *
+ * Locking: dev->mutex serialises every ioctl and teardown; each vq's
+ * mutex is taken inside it to change what the vq's handler reads.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+
+#include <linux/cgroup.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vhost.h>
+
+#include "compat.h"
+#include "dev.h"
+
+LIST_HEAD(vsc_devices);
+DEFINE_MUTEX(vsc_devices_lock);
+static DEFINE_IDA(vsc_ida);
+
+static unsigned short max_mem_regions = 64;
+module_param(max_mem_regions, ushort, 0444);
+MODULE_PARM_DESC(max_mem_regions,
+		 "Maximum number of memory regions in a memory table (default 64)");
+
+static struct vsc_memtable *vsc_memtable_alloc(u32 n)
+{
+	struct vsc_memtable *t;
+
+	t = kvzalloc(struct_size(t, r, n), GFP_KERNEL_ACCOUNT);
+	if (t)
+		t->nregions = n;
+	return t;
+}
+
+/* Give every vq the device's current memory table. */
+static void vsc_dev_publish_mem(struct vsc_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_vq *vq = &dev->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		vq->mem = dev->mem;
+		mutex_unlock(&vq->mutex);
+	}
+}
+
+int vsc_dev_open(struct inode *inode, struct file *f)
+{
+	struct vsc_dev *dev;
+	int i, r;
+
+	dev = kvzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
+	if (!dev)
+		return -ENOMEM;
+	mutex_init(&dev->mutex);
+	dev->mem = vsc_memtable_alloc(0);
+	if (!dev->mem) {
+		r = -ENOMEM;
+		goto err;
+	}
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		vsc_net_vq_init(&dev->vqs[i], dev, i);
+		dev->vqs[i].vq.mem = dev->mem;
+		r = vsc_vq_alloc(&dev->vqs[i].vq);
+		if (r)
+			goto err;
+	}
+	r = ida_alloc(&vsc_ida, GFP_KERNEL);
+	if (r < 0)
+		goto err;
+	dev->id = r;
+
+	mutex_lock(&vsc_devices_lock);
+	list_add_tail(&dev->node, &vsc_devices);
+	mutex_unlock(&vsc_devices_lock);
+	f->private_data = dev;
+	return 0;
+
+err:
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		vsc_vq_free(&dev->vqs[i].vq);
+	kvfree(dev->mem);
+	kvfree(dev);
+	return r;
+}
+
+/*
+ * Stop everything and return to the state of a newly opened device:
+ * no owner, no worker, no files, empty memory table. Order matters: no
+ * new work (kick and socket wake-ups off, backends gone), flush what is
+ * queued, stop the worker, then drop what handlers used.
+ */
+static void vsc_dev_teardown(struct vsc_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_vq *vq = &dev->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		vsc_poll_stop(&vq->kick_poll);
+		mutex_unlock(&vq->mutex);
+	}
+	vsc_net_stop(dev);
+	vsc_exec_flush(dev);
+	vsc_worker_stop(&dev->worker);
+
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_net_vq *nvq = &dev->vqs[i];
+		struct vsc_vq *vq = &nvq->vq;
+
+		mutex_lock(&vq->mutex);
+		if (vq->kick)
+			fput(vq->kick);
+		if (vq->call_ctx)
+			eventfd_ctx_put(vq->call_ctx);
+		if (vq->err_ctx)
+			eventfd_ctx_put(vq->err_ctx);
+		vsc_vq_reset(vq);
+		vsc_net_set_hlen(nvq, 0);
+		mutex_unlock(&vq->mutex);
+	}
+	if (dev->log_ctx)
+		eventfd_ctx_put(dev->log_ctx);
+	dev->log_ctx = NULL;
+	dev->log_base = NULL;
+	dev->acked_features = 0;
+	dev->backend_features = 0;
+
+	/* Nothing runs any more: empty the table in place. */
+	dev->mem->nregions = 0;
+	vsc_dev_publish_mem(dev);
+
+	if (dev->mm)
+		mmput(dev->mm);
+	dev->mm = NULL;
+	dev->owner_pid = 0;
+	dev->owner_comm[0] = '\0';
+}
+
+int vsc_dev_release(struct inode *inode, struct file *f)
+{
+	struct vsc_dev *dev = f->private_data;
+	int i;
+
+	mutex_lock(&vsc_devices_lock);
+	list_del(&dev->node);
+	mutex_unlock(&vsc_devices_lock);
+
+	mutex_lock(&dev->mutex);
+	vsc_dev_teardown(dev);
+	mutex_unlock(&dev->mutex);
+
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		vsc_vq_free(&dev->vqs[i].vq);
+	kvfree(dev->mem);
+	ida_free(&vsc_ida, dev->id);
+	kvfree(dev);
+	return 0;
+}
+
+static long vsc_dev_set_owner(struct vsc_dev *dev)
+{
+	char name[TASK_COMM_LEN];
+	struct mm_struct *mm;
+	long r;
+
+	if (dev->mm)
+		return -EBUSY;
+	mm = get_task_mm(current);
+	if (!mm)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "vhost-sc-%d", current->pid);
+	r = vsc_worker_start(&dev->worker, mm, name);
+	if (r)
+		goto err_mm;
+	/* The worker's CPU time is the owner's: same cgroups. */
+	r = cgroup_attach_task_all(current, dev->worker.task);
+	if (r)
+		goto err_worker;
+	dev->mm = mm;
+	dev->owner_pid = task_tgid_nr(current);
+	get_task_comm(dev->owner_comm, current);
+	return 0;
+
+err_worker:
+	vsc_worker_stop(&dev->worker);
+err_mm:
+	mmput(mm);
+	return r;
+}
+
+/* Is the dirty log at @base big enough for @mem and every logged ring? */
+static bool vsc_dev_log_ok(struct vsc_dev *dev, const struct vsc_memtable *mem,
+			   void __user *base, bool log_all)
+{
+	u32 i;
+	int q;
+
+	if (log_all)
+		for (i = 0; i < mem->nregions; i++)
+			if (!vsc_log_access_ok(base, mem->r[i].gpa,
+					       mem->r[i].size))
+				return false;
+	for (q = 0; q < VSC_NET_NVQS; q++) {
+		struct vsc_vq *vq = &dev->vqs[q].vq;
+
+		if (vq->log_used &&
+		    !vsc_log_access_ok(base, vq->log_addr,
+				       vsc_vring_used_size(vq, vq->num)))
+			return false;
+	}
+	return true;
+}
+
+static long vsc_dev_set_mem_table(struct vsc_dev *dev,
+				  struct vhost_memory __user *um)
+{
+	struct vhost_memory hdr;
+	struct vsc_memtable *t, *old;
+	u32 i, bad;
+	long r;
+
+	if (copy_from_user(&hdr, um, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.padding)
+		return -EOPNOTSUPP;
+	if (hdr.nregions > max_mem_regions) {
+		pr_info_ratelimited("device %d: memory table of %u regions, max_mem_regions is %u\n",
+				    dev->id, hdr.nregions, max_mem_regions);
+		return -E2BIG;
+	}
+	t = vsc_memtable_alloc(hdr.nregions);
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < hdr.nregions; i++) {
+		struct vhost_memory_region reg;
+
+		if (copy_from_user(&reg, &um->regions[i], sizeof(reg))) {
+			kvfree(t);
+			return -EFAULT;
+		}
+		t->r[i].gpa = reg.guest_phys_addr;
+		t->r[i].size = reg.memory_size;
+		t->r[i].uaddr = reg.userspace_addr;
+	}
+	r = vsc_memtable_check(t->r, t->nregions, TASK_SIZE_MAX, &bad);
+	if (r) {
+		pr_info_ratelimited("device %d: memory region gpa 0x%llx size 0x%llx uaddr 0x%llx %s\n",
+				    dev->id, t->r[bad].gpa, t->r[bad].size,
+				    t->r[bad].uaddr,
+				    r == -EINVAL ? "overlaps another region" :
+				    "is empty, wraps or is outside user memory");
+		kvfree(t);
+		return r;
+	}
+	if (!vsc_dev_log_ok(dev, t, dev->log_base,
+			    dev->acked_features & (1ULL << VHOST_F_LOG_ALL))) {
+		kvfree(t);
+		return -EFAULT;
+	}
+	old = dev->mem;
+	dev->mem = t;
+	/* Once each vq mutex was taken, no handler uses the old table. */
+	vsc_dev_publish_mem(dev);
+	kvfree(old);
+	return 0;
+}
+
+static long vsc_dev_set_features(struct vsc_dev *dev, u64 features)
+{
+	int i;
+
+	if (features & ~VSC_NET_FEATURES)
+		return -EOPNOTSUPP;
+	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
+	    !vsc_dev_log_ok(dev, dev->mem, dev->log_base, true))
+		return -EFAULT;
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_net_vq *nvq = &dev->vqs[i];
+
+		mutex_lock(&nvq->vq.mutex);
+		nvq->vq.acked_features = features;
+		vsc_net_set_hlen(nvq, features);
+		mutex_unlock(&nvq->vq.mutex);
+	}
+	dev->acked_features = features;
+	return 0;
+}
+
+static long vsc_dev_set_log_base(struct vsc_dev *dev, u64 __user *argp)
+{
+	void __user *base;
+	u64 p;
+	int i;
+
+	if (copy_from_user(&p, argp, sizeof(p)))
+		return -EFAULT;
+	if ((u64)(unsigned long)p != p)
+		return -EFAULT;
+	base = u64_to_user_ptr(p);
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_net_vq *nvq = &dev->vqs[i];
+
+		if (nvq->sock && !vsc_vq_log_access_ok(&nvq->vq, base))
+			return -EFAULT;
+	}
+	dev->log_base = base;
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_vq *vq = &dev->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		vq->log_base = base;
+		mutex_unlock(&vq->mutex);
+	}
+	return 0;
+}
+
+/* fd -1: none; otherwise an eventfd context. */
+static struct eventfd_ctx *vsc_eventfd_get(int fd)
+{
+	return fd == VHOST_FILE_UNBIND ? NULL : eventfd_ctx_fdget(fd);
+}
+
+static long vsc_dev_set_log_fd(struct vsc_dev *dev, int __user *argp)
+{
+	struct eventfd_ctx *ctx;
+	int fd, i;
+
+	if (get_user(fd, argp))
+		return -EFAULT;
+	ctx = vsc_eventfd_get(fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	swap(ctx, dev->log_ctx);
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_vq *vq = &dev->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		vq->log_ctx = dev->log_ctx;
+		mutex_unlock(&vq->mutex);
+	}
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return 0;
+}
+
+static long vsc_vring_set_num(struct vsc_net_vq *nvq, void __user *argp)
+{
+	struct vsc_vq *vq = &nvq->vq;
+	struct vhost_vring_state s;
+
+	if (nvq->sock)
+		return -EBUSY;
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	/* Split rings hold at most 32768 entries, a power of two. */
+	if (!s.num || s.num > 32768 || (s.num & (s.num - 1))) {
+		pr_info_ratelimited("device %d vq %u: ring size %u is not a power of two in 1..32768\n",
+				    vq->dev->id, vq->index, s.num);
+		return -EINVAL;
+	}
+	vq->num = s.num;
+	return 0;
+}
+
+static long vsc_vring_set_addr(struct vsc_net_vq *nvq, void __user *argp)
+{
+	struct vsc_vq *vq = &nvq->vq;
+	struct vhost_vring_addr a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags & ~(1U << VHOST_VRING_F_LOG))
+		return -EOPNOTSUPP;
+	if ((u64)(unsigned long)a.desc_user_addr != a.desc_user_addr ||
+	    (u64)(unsigned long)a.used_user_addr != a.used_user_addr ||
+	    (u64)(unsigned long)a.avail_user_addr != a.avail_user_addr)
+		return -EFAULT;
+	if ((a.avail_user_addr & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
+	    (a.used_user_addr & (VRING_USED_ALIGN_SIZE - 1)) ||
+	    (a.log_guest_addr & (VRING_USED_ALIGN_SIZE - 1))) {
+		pr_info_ratelimited("device %d vq %u: misaligned ring address\n",
+				    vq->dev->id, vq->index);
+		return -EINVAL;
+	}
+	/* Running: the new layout must be usable right away. */
+	if (nvq->sock &&
+	    (!vsc_vring_access_ok(vq, vq->num,
+				  u64_to_user_ptr(a.desc_user_addr),
+				  u64_to_user_ptr(a.avail_user_addr),
+				  u64_to_user_ptr(a.used_user_addr)) ||
+	     ((a.flags & (1U << VHOST_VRING_F_LOG)) &&
+	      !vsc_log_access_ok(vq->log_base, a.log_guest_addr,
+				 vsc_vring_used_size(vq, vq->num)))))
+		return -EINVAL;
+	vq->desc = u64_to_user_ptr(a.desc_user_addr);
+	vq->avail = u64_to_user_ptr(a.avail_user_addr);
+	vq->used = u64_to_user_ptr(a.used_user_addr);
+	vq->log_used = a.flags & (1U << VHOST_VRING_F_LOG);
+	vq->log_addr = a.log_guest_addr;
+	return 0;
+}
+
+static long vsc_vring_set_kick(struct vsc_net_vq *nvq, void __user *argp)
+{
+	struct vsc_vq *vq = &nvq->vq;
+	struct vhost_vring_file f;
+	struct file *file, *old;
+	long r = 0;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	file = f.fd == VHOST_FILE_UNBIND ? NULL : eventfd_fget(f.fd);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	if (file == vq->kick) {
+		if (file)
+			fput(file);
+		return 0;
+	}
+	vsc_poll_stop(&vq->kick_poll);
+	old = vq->kick;
+	vq->kick = file;
+	if (file)
+		r = vsc_poll_start(&vq->kick_poll, file);
+	if (old)
+		fput(old);
+	return r;
+}
+
+static long vsc_vring_set_eventfd(struct eventfd_ctx **slot,
+				  void __user *argp)
+{
+	struct vhost_vring_file f;
+	struct eventfd_ctx *ctx;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	ctx = vsc_eventfd_get(f.fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	swap(ctx, *slot);
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return 0;
+}
+
+static long vsc_vring_ioctl(struct vsc_dev *dev, unsigned int ioctl,
+			    void __user *argp)
+{
+	struct vhost_vring_state s;
+	struct vsc_net_vq *nvq;
+	struct vsc_vq *vq;
+	u32 idx;
+	long r = 0;
+
+	if (get_user(idx, (u32 __user *)argp))
+		return -EFAULT;
+	if (idx >= VSC_NET_NVQS)
+		return -ENOBUFS;
+	nvq = &dev->vqs[array_index_nospec(idx, VSC_NET_NVQS)];
+	vq = &nvq->vq;
+
+	mutex_lock(&vq->mutex);
+	switch (ioctl) {
+	case VHOST_SET_VRING_NUM:
+		r = vsc_vring_set_num(nvq, argp);
+		break;
+	case VHOST_SET_VRING_ADDR:
+		r = vsc_vring_set_addr(nvq, argp);
+		break;
+	case VHOST_SET_VRING_BASE:
+		if (nvq->sock) {
+			r = -EBUSY;
+			break;
+		}
+		if (copy_from_user(&s, argp, sizeof(s))) {
+			r = -EFAULT;
+			break;
+		}
+		if (s.num > 0xffff) {
+			r = -EINVAL;
+			break;
+		}
+		vq->last_avail_idx = s.num;
+		vq->avail_idx = s.num;
+		break;
+	case VHOST_GET_VRING_BASE:
+		s.index = idx;
+		s.num = vq->last_avail_idx;
+		if (copy_to_user(argp, &s, sizeof(s)))
+			r = -EFAULT;
+		break;
+	case VHOST_SET_VRING_KICK:
+		r = vsc_vring_set_kick(nvq, argp);
+		break;
+	case VHOST_SET_VRING_CALL:
+		r = vsc_vring_set_eventfd(&vq->call_ctx, argp);
+		break;
+	case VHOST_SET_VRING_ERR:
+		r = vsc_vring_set_eventfd(&vq->err_ctx, argp);
+		break;
+	case VHOST_SET_VRING_ENDIAN:
+		if (nvq->sock) {
+			r = -EBUSY;
+			break;
+		}
+		if (copy_from_user(&s, argp, sizeof(s))) {
+			r = -EFAULT;
+			break;
+		}
+		if (s.num != VHOST_VRING_LITTLE_ENDIAN &&
+		    s.num != VHOST_VRING_BIG_ENDIAN) {
+			r = -EINVAL;
+			break;
+		}
+		vq->user_be = s.num == VHOST_VRING_BIG_ENDIAN;
+		break;
+	case VHOST_GET_VRING_ENDIAN:
+		s.index = idx;
+		s.num = vq->user_be ? VHOST_VRING_BIG_ENDIAN :
+				      VHOST_VRING_LITTLE_ENDIAN;
+		if (copy_to_user(argp, &s, sizeof(s)))
+			r = -EFAULT;
+		break;
+	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
+		if (copy_from_user(&s, argp, sizeof(s))) {
+			r = -EFAULT;
+			break;
+		}
+		vq->busyloop_timeout = s.num;
+		break;
+	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
+		s.index = idx;
+		s.num = vq->busyloop_timeout;
+		if (copy_to_user(argp, &s, sizeof(s)))
+			r = -EFAULT;
+		break;
+	default:
+		r = -ENOIOCTLCMD;
+	}
+	mutex_unlock(&vq->mutex);
+	return r;
+}
+
+/* Before SET_OWNER anyone holding the fd may talk to it; then the owner. */
+static long vsc_dev_check_owner(struct vsc_dev *dev, bool need_owner)
+{
+	if (!dev->mm)
+		return need_owner ? -EPERM : 0;
+	return dev->mm == current->mm ? 0 : -EPERM;
+}
+
+static long vsc_dev_ioctl_locked(struct vsc_dev *dev, unsigned int ioctl,
+				 void __user *argp)
+{
+	u64 __user *featurep = argp;
+	struct vhost_vring_file backend;
+	u64 features;
+	long r;
+
+	switch (ioctl) {
+	case VHOST_SET_OWNER:
+		return vsc_dev_set_owner(dev);
+	case VHOST_GET_FEATURES:
+	case VHOST_SET_FEATURES:
+	case VHOST_GET_BACKEND_FEATURES:
+	case VHOST_SET_BACKEND_FEATURES:
+		r = vsc_dev_check_owner(dev, false);
+		break;
+	default:
+		r = vsc_dev_check_owner(dev, true);
+	}
+	if (r)
+		return r;
+
+	switch (ioctl) {
+	case VHOST_GET_FEATURES:
+		features = VSC_NET_FEATURES;
+		return copy_to_user(featurep, &features, sizeof(features)) ?
+			-EFAULT : 0;
+	case VHOST_SET_FEATURES:
+		if (copy_from_user(&features, featurep, sizeof(features)))
+			return -EFAULT;
+		return vsc_dev_set_features(dev, features);
+	case VHOST_GET_BACKEND_FEATURES:
+		features = VSC_NET_BACKEND_FEATURES;
+		return copy_to_user(featurep, &features, sizeof(features)) ?
+			-EFAULT : 0;
+	case VHOST_SET_BACKEND_FEATURES:
+		if (copy_from_user(&features, featurep, sizeof(features)))
+			return -EFAULT;
+		if (features & ~VSC_NET_BACKEND_FEATURES)
+			return -EOPNOTSUPP;
+		dev->backend_features = features;
+		return 0;
+	case VHOST_RESET_OWNER:
+		vsc_dev_teardown(dev);
+		return 0;
+	case VHOST_SET_MEM_TABLE:
+		return vsc_dev_set_mem_table(dev, argp);
+	case VHOST_SET_LOG_BASE:
+		return vsc_dev_set_log_base(dev, argp);
+	case VHOST_SET_LOG_FD:
+		return vsc_dev_set_log_fd(dev, argp);
+	case VHOST_NET_SET_BACKEND:
+		if (copy_from_user(&backend, argp, sizeof(backend)))
+			return -EFAULT;
+		return vsc_net_set_backend(dev, backend.index, backend.fd);
+	default:
+		return vsc_vring_ioctl(dev, ioctl, argp);
+	}
+}
+
+long vsc_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
+{
+	struct vsc_dev *dev = f->private_data;
+	long r;
+
+	mutex_lock(&dev->mutex);
+	r = vsc_dev_ioctl_locked(dev, ioctl, (void __user *)arg);
+	mutex_unlock(&dev->mutex);
+	return r;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One open file of /dev/vhost-sidecore-net is one device: an owner (the
+ * process that issued VHOST_SET_OWNER, whose memory the rings live in),
+ * its memory table and dirty log, an on-demand worker, and two virtqueues
+ * (rx = 0, tx = 1) served by the net backend.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+#ifndef VSC_DEV_H
+#define VSC_DEV_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+
+#include "exec.h"
+#include "net.h"
+
+struct file;
+struct mm_struct;
+
+struct vsc_dev {
+	int id;
+	struct list_head node;		/* vsc_devices */
+
+	/* Serialises ioctls and teardown; taken before any vq mutex. */
+	struct mutex mutex;
+
+	/* Owner: mm_users reference held from SET_OWNER to reset/release. */
+	struct mm_struct *mm;
+	pid_t owner_pid;
+	char owner_comm[TASK_COMM_LEN];
+
+	struct vsc_worker worker;
+	struct vsc_net_vq vqs[VSC_NET_NVQS];
+
+	struct vsc_memtable *mem;
+	void __user *log_base;
+	struct eventfd_ctx *log_ctx;
+	u64 acked_features;
+	u64 backend_features;
+};
+
+extern struct list_head vsc_devices;
+extern struct mutex vsc_devices_lock;
+
+int vsc_dev_open(struct inode *inode, struct file *f);
+int vsc_dev_release(struct inode *inode, struct file *f);
+long vsc_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg);
+
+int vsc_dev_init(void);
+void vsc_dev_exit(void);
+
+#endif /* VSC_DEV_H */

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-net over a tap-like socket.
+ *
+ * tx: guest chain -> sendmsg() on the backend socket.
+ * rx: peek the length of the next frame, gather enough guest buffers
+ *     (several with VIRTIO_NET_F_MRG_RXBUF), recvmsg() into them.
+ *
+ * The virtio-net header is either passed through to a socket that speaks
+ * it (tap with IFF_VNET_HDR: sock_hlen) or, with VHOST_NET_F_VIRTIO_NET_HDR,
+ * stripped on tx and supplied (all zero) on rx by us (vhost_hlen).
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+
+#include <linux/file.h>
+#include <linux/if_packet.h>
+#include <linux/if_tap.h>
+#include <linux/if_tun.h>
+#include <linux/if_vlan.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/nospec.h>
+#include <linux/ptr_ring.h>
+#include <linux/sched/clock.h>
+#include <linux/skbuff.h>
+#include <net/sock.h>
+
+#include "dev.h"
+#include "net.h"
+
+void vsc_net_set_hlen(struct vsc_net_vq *nvq, u64 features)
+{
+	size_t hdr = (features & ((1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+				  (1ULL << VIRTIO_F_VERSION_1))) ?
+		sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+		sizeof(struct virtio_net_hdr);
+
+	if (features & (1ULL << VHOST_NET_F_VIRTIO_NET_HDR)) {
+		nvq->vhost_hlen = hdr;
+		nvq->sock_hlen = 0;
+	} else {
+		nvq->vhost_hlen = 0;
+		nvq->sock_hlen = hdr;
+	}
+}
+
+/* Length of the next frame waiting on the socket, 0 if none. */
+static int vsc_sock_peek_len(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
+	unsigned long flags;
+	int len = 0;
+
+	if (sock->ops->peek_len)
+		return sock->ops->peek_len(sock);
+
+	spin_lock_irqsave(&sk->sk_receive_queue.lock, flags);
+	skb = skb_peek(&sk->sk_receive_queue);
+	if (skb) {
+		len = skb->len;
+		if (skb_vlan_tag_present(skb))
+			len += VLAN_HLEN;
+	}
+	spin_unlock_irqrestore(&sk->sk_receive_queue.lock, flags);
+	return len;
+}
+
+bool vsc_net_rx_pending(struct vsc_net_vq *nvq)
+{
+	struct ptr_ring *ring = READ_ONCE(nvq->rx_ring);
+	struct socket *sock = READ_ONCE(nvq->sock);
+
+	if (!sock)
+		return false;
+	if (ring)
+		return !__ptr_ring_empty(ring);
+	return !skb_queue_empty_lockless(&sock->sk->sk_receive_queue);
+}
+
+/*
+ * Busy-poll (SET_VRING_BUSYLOOP_TIMEOUT): spin up to the timeout for new
+ * work on this vq's source, giving up as soon as the executor has other
+ * work or the scheduler wants the CPU. True when there is work.
+ */
+static bool vsc_net_busy_poll(struct vsc_net_vq *nvq)
+{
+	struct vsc_vq *vq = &nvq->vq;
+	u64 end = local_clock() + (u64)vq->busyloop_timeout * NSEC_PER_USEC;
+	bool rx = vq->index == VSC_NET_VQ_RX;
+
+	while (!vsc_exec_should_yield(vq) && local_clock() < end) {
+		if (rx ? vsc_net_rx_pending(nvq) : !vsc_vq_avail_empty(vq))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+static bool vsc_net_over_weight(struct vsc_vq *vq, unsigned int pkts,
+				size_t bytes)
+{
+	if (pkts < VSC_NET_WEIGHT_PKTS && bytes < VSC_NET_WEIGHT_BYTES)
+		return false;
+	/* Give others a turn, then come back. */
+	VSC_STAT_INC(&vq->stats, weight_exits);
+	vsc_exec_queue(vq);
+	return true;
+}
+
+static void vsc_net_handle_tx(struct vsc_vq *vq)
+{
+	struct vsc_net_vq *nvq = to_net_vq(vq);
+	struct socket *sock = nvq->sock;
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	unsigned int out, in, pkts = 0;
+	size_t total = 0, chain_len, len;
+	int head, err;
+
+	if (!sock || vq->broken)
+		return;
+	vsc_vq_disable_notify(vq);
+	vsc_poll_stop(&nvq->sock_poll);
+
+	for (;;) {
+		if (vq->nheads >= VSC_USED_BATCH)
+			vsc_vq_flush_used(vq);
+		head = vsc_vq_get_chain(vq, vq->iov, VSC_MAX_IOV, &out, &in,
+					NULL, NULL);
+		if (unlikely(head == -ENOBUFS)) {
+			vsc_vq_err(vq, -ENOBUFS,
+				   "tx chain needs more than %u segments",
+				   VSC_MAX_IOV);
+			break;
+		}
+		if (unlikely(head < 0))
+			break;
+		if (head == vq->num) {
+			if (vq->busyloop_timeout) {
+				vsc_vq_flush_used(vq);
+				if (vsc_net_busy_poll(nvq))
+					continue;
+			}
+			if (unlikely(vsc_vq_enable_notify(vq))) {
+				vsc_vq_disable_notify(vq);
+				continue;
+			}
+			break;
+		}
+		if (unlikely(in)) {
+			vsc_vq_err(vq, -EINVAL,
+				   "tx chain %d has %u writable segments", head, in);
+			break;
+		}
+		chain_len = iov_length(vq->iov, out);
+		iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, out, chain_len);
+		iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
+		len = iov_iter_count(&msg.msg_iter);
+		if (unlikely(!len)) {
+			vsc_vq_err(vq, -EINVAL,
+				   "tx chain %d: %zu bytes, nothing after the %zu-byte header",
+				   head, chain_len, nvq->vhost_hlen);
+			break;
+		}
+		err = sock->ops->sendmsg(sock, &msg, len);
+		if (unlikely(err < 0)) {
+			if (err == -EAGAIN || err == -ENOMEM || err == -ENOBUFS) {
+				/* Backend full: retry when it is writable. */
+				vsc_vq_discard(vq, 1);
+				vsc_poll_start(&nvq->sock_poll, sock->file);
+				break;
+			}
+			/* The socket refused the frame (bad header...). */
+			VSC_STAT_INC(&vq->stats, drops);
+		} else {
+			pkts++;
+			total += chain_len;
+		}
+		vq->heads[vq->nheads].id = cpu_to_vsc32(vq, head);
+		vq->heads[vq->nheads].len = 0;
+		vq->nheads++;
+		if (vsc_net_over_weight(vq, pkts, total))
+			break;
+	}
+	vsc_vq_flush_used(vq);
+	VSC_STAT_ADD(&vq->stats, packets, pkts);
+	VSC_STAT_ADD(&vq->stats, bytes, total);
+	if (!pkts)
+		VSC_STAT_INC(&vq->stats, empty_runs);
+}
+
+/*
+ * Gather guest buffers for a frame of @datalen bytes into vq->iov, their
+ * heads into @heads, at most @quota of them. Returns the number of heads,
+ * 0 when the guest has not posted enough buffers, VSC_MAX_IOV + 1 when
+ * the frame does not fit (it is to be dropped), or an error (vq broken).
+ * Nothing is consumed from the ring unless a head count is returned.
+ */
+static int vsc_net_get_rx_bufs(struct vsc_vq *vq,
+			       struct vring_used_elem *heads, int datalen,
+			       unsigned int *nseg, struct vsc_log *log,
+			       unsigned int *nlog, unsigned int quota)
+{
+	unsigned int out, in, seg = 0, count = 0, logs = 0, n = 0;
+	u32 len = 0;
+	int head;
+
+	while (datalen > 0 && count < quota) {
+		if (seg >= VSC_MAX_IOV)
+			goto overrun;
+		head = vsc_vq_get_chain(vq, vq->iov + seg, VSC_MAX_IOV - seg,
+					&out, &in, log ? log + logs : NULL, &n);
+		if (head == -ENOBUFS)
+			goto overrun;
+		if (head < 0 || head == vq->num) {
+			vsc_vq_discard(vq, count);
+			return head < 0 ? head : 0;
+		}
+		if (unlikely(out || !in)) {
+			vsc_vq_discard(vq, count + 1);
+			return vsc_vq_err(vq, -EINVAL,
+					  "rx chain %d has %u readable and %u writable segments",
+					  head, out, in);
+		}
+		if (log)
+			logs += n;
+		len = iov_length(vq->iov + seg, in);
+		heads[count].id = cpu_to_vsc32(vq, head);
+		heads[count].len = cpu_to_vsc32(vq, len);
+		datalen -= len;
+		count++;
+		seg += in;
+	}
+	if (datalen > 0)
+		goto overrun;
+	/* The last buffer is only partly used. */
+	heads[count - 1].len = cpu_to_vsc32(vq, len + datalen);
+	*nseg = seg;
+	*nlog = logs;
+	return count;
+
+overrun:
+	vsc_vq_discard(vq, count);
+	return VSC_MAX_IOV + 1;
+}
+
+static void vsc_net_handle_rx(struct vsc_vq *vq)
+{
+	struct vsc_net_vq *nvq = to_net_vq(vq);
+	struct socket *sock = nvq->sock;
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct virtio_net_hdr hdr = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	bool mergeable = vsc_vq_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
+	bool logging = vsc_vq_has_feature(vq, VHOST_F_LOG_ALL);
+	size_t hdr_len = nvq->vhost_hlen + nvq->sock_hlen;
+	unsigned int pkts = 0, nseg, nlog = 0;
+	bool sock_empty = false;
+	struct iov_iter fixup;
+	__virtio16 nbufs;
+	size_t total = 0;
+	int sock_len, vhost_len, count, err;
+
+	if (!sock || vq->broken)
+		return;
+	vsc_vq_disable_notify(vq);
+	vsc_poll_stop(&nvq->sock_poll);
+
+	for (;;) {
+		sock_len = vsc_sock_peek_len(sock);
+		if (!sock_len && vq->busyloop_timeout) {
+			vsc_vq_flush_used(vq);
+			if (vsc_net_busy_poll(nvq))
+				sock_len = vsc_sock_peek_len(sock);
+		}
+		if (!sock_len) {
+			sock_empty = true;
+			break;
+		}
+		sock_len += nvq->sock_hlen;
+		vhost_len = sock_len + nvq->vhost_hlen;
+		count = vsc_net_get_rx_bufs(vq, vq->heads + vq->nheads,
+					    vhost_len, &nseg,
+					    logging ? vq->log : NULL, &nlog,
+					    mergeable ? VSC_MAX_IOV : 1);
+		if (unlikely(count < 0))
+			break;
+		if (!count) {
+			/* Out of buffers: wait for the guest to post more. */
+			if (unlikely(vsc_vq_enable_notify(vq))) {
+				vsc_vq_disable_notify(vq);
+				continue;
+			}
+			break;
+		}
+		if (unlikely(count > VSC_MAX_IOV)) {
+			/* Too big for the posted buffers: drop it. */
+			iov_iter_init(&msg.msg_iter, ITER_DEST, vq->iov, 1, 1);
+			sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
+			VSC_STAT_INC(&vq->stats, drops);
+			continue;
+		}
+		iov_iter_init(&msg.msg_iter, ITER_DEST, vq->iov, nseg, vhost_len);
+		fixup = msg.msg_iter;
+		if (nvq->vhost_hlen)
+			iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
+		err = sock->ops->recvmsg(sock, &msg, sock_len,
+					 MSG_DONTWAIT | MSG_TRUNC);
+		if (unlikely(err != sock_len)) {
+			/* Someone else took or changed the frame. */
+			vsc_vq_discard(vq, count);
+			continue;
+		}
+		if (nvq->vhost_hlen) {
+			if (copy_to_iter(&hdr, sizeof(hdr), &fixup) != sizeof(hdr)) {
+				vsc_vq_discard(vq, count);
+				vsc_vq_err(vq, -EFAULT, "cannot write the rx header");
+				break;
+			}
+		} else {
+			iov_iter_advance(&fixup, sizeof(hdr));
+		}
+		if (hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
+			nbufs = cpu_to_vsc16(vq, count);
+			if (copy_to_iter(&nbufs, sizeof(nbufs), &fixup) !=
+			    sizeof(nbufs)) {
+				vsc_vq_discard(vq, count);
+				vsc_vq_err(vq, -EFAULT, "cannot write num_buffers");
+				break;
+			}
+		}
+		vq->nheads += count;
+		if (unlikely(logging) &&
+		    vsc_vq_log_write(vq, vq->log, nlog, vhost_len))
+			break;
+		if (vq->nheads >= VSC_USED_BATCH)
+			vsc_vq_flush_used(vq);
+		pkts++;
+		total += vhost_len;
+		if (vsc_net_over_weight(vq, pkts, total))
+			break;
+	}
+	/* Socket drained: have it wake us when the next frame arrives. */
+	if (sock_empty)
+		vsc_poll_start(&nvq->sock_poll, sock->file);
+	vsc_vq_flush_used(vq);
+	VSC_STAT_ADD(&vq->stats, packets, pkts);
+	VSC_STAT_ADD(&vq->stats, bytes, total);
+	if (!pkts)
+		VSC_STAT_INC(&vq->stats, empty_runs);
+}
+
+void vsc_net_vq_init(struct vsc_net_vq *nvq, struct vsc_dev *dev,
+		     unsigned int index)
+{
+	struct vsc_vq *vq = &nvq->vq;
+
+	vq->dev = dev;
+	vq->index = index;
+	mutex_init(&vq->mutex);
+	vsc_vq_reset(vq);
+	vsc_exec_init_vq(vq);
+	vq->handle = index == VSC_NET_VQ_RX ? vsc_net_handle_rx :
+					      vsc_net_handle_tx;
+	vsc_poll_init(&vq->kick_poll, vq, EPOLLIN, true);
+	vsc_poll_init(&nvq->sock_poll, vq,
+		      index == VSC_NET_VQ_RX ? EPOLLIN : EPOLLOUT, false);
+	nvq->sock = NULL;
+	nvq->rx_ring = NULL;
+	vsc_net_set_hlen(nvq, 0);
+}
+
+/*
+ * tun and tap are looked up at run time: when their module is not loaded
+ * no file of theirs can exist, and we do not pin them in memory.
+ */
+static struct socket *vsc_tun_tap_socket(struct file *file)
+{
+	struct socket *(*get)(struct file *f);
+	struct socket *sock = ERR_PTR(-ENOTSOCK);
+
+	get = symbol_get(tun_get_socket);
+	if (get) {
+		sock = get(file);
+		symbol_put(tun_get_socket);
+		if (!IS_ERR(sock))
+			return sock;
+	}
+	get = symbol_get(tap_get_socket);
+	if (get) {
+		sock = get(file);
+		symbol_put(tap_get_socket);
+	}
+	return sock;
+}
+
+static struct ptr_ring *vsc_tun_tap_ring(struct file *file)
+{
+	struct ptr_ring *(*get)(struct file *f);
+	struct ptr_ring *ring = ERR_PTR(-EINVAL);
+
+	get = symbol_get(tun_get_tx_ring);
+	if (get) {
+		ring = get(file);
+		symbol_put(tun_get_tx_ring);
+		if (!IS_ERR(ring))
+			return ring;
+	}
+	get = symbol_get(tap_get_ptr_ring);
+	if (get) {
+		ring = get(file);
+		symbol_put(tap_get_ptr_ring);
+	}
+	return IS_ERR(ring) ? NULL : ring;
+}
+
+/*
+ * The backend: a tun/tap or macvtap file, or an AF_PACKET raw socket.
+ * Nothing else (CVE-2020-10942). Holds a reference on the file.
+ */
+static struct socket *vsc_get_socket(int fd)
+{
+	struct socket *sock;
+	struct file *file;
+	int err;
+
+	sock = sockfd_lookup(fd, &err);
+	if (sock) {
+		if (sock->sk->sk_type == SOCK_RAW &&
+		    sock->sk->sk_family == AF_PACKET)
+			return sock;
+		sockfd_put(sock);
+		return ERR_PTR(-ENOTSOCK);
+	}
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-ENOTSOCK);
+	sock = vsc_tun_tap_socket(file);
+	if (IS_ERR(sock)) {
+		fput(file);
+		return ERR_PTR(-ENOTSOCK);
+	}
+	return sock;
+}
+
+long vsc_net_set_backend(struct vsc_dev *dev, unsigned int index, int fd)
+{
+	struct socket *sock = NULL, *old;
+	struct ptr_ring *old_ring;
+	struct vsc_net_vq *nvq;
+	struct vsc_vq *vq;
+	long r;
+
+	if (index >= VSC_NET_NVQS)
+		return -ENOBUFS;
+	nvq = &dev->vqs[array_index_nospec(index, VSC_NET_NVQS)];
+	vq = &nvq->vq;
+
+	if (fd != -1) {
+		sock = vsc_get_socket(fd);
+		if (IS_ERR(sock)) {
+			pr_info_ratelimited("device %d: SET_BACKEND fd %d is not a tap, macvtap or packet socket\n",
+					    dev->id, fd);
+			return PTR_ERR(sock);
+		}
+	}
+
+	mutex_lock(&vq->mutex);
+	old = nvq->sock;
+	if (sock == old) {
+		mutex_unlock(&vq->mutex);
+		if (sock)
+			sockfd_put(sock);
+		return 0;
+	}
+	if (sock && !vsc_vq_access_ok(vq)) {
+		mutex_unlock(&vq->mutex);
+		pr_info_ratelimited("device %d: SET_BACKEND on vq %u whose ring is not set up\n",
+				    dev->id, index);
+		sockfd_put(sock);
+		return -EFAULT;
+	}
+
+	vsc_poll_stop(&nvq->sock_poll);
+	old_ring = nvq->rx_ring;
+	WRITE_ONCE(nvq->sock, sock);
+	WRITE_ONCE(nvq->rx_ring, sock && index == VSC_NET_VQ_RX ?
+		   vsc_tun_tap_ring(sock->file) : NULL);
+	if (sock) {
+		r = vsc_vq_init_access(vq);
+		if (!r)
+			r = vsc_poll_start(&nvq->sock_poll, sock->file);
+		if (r) {
+			vsc_poll_stop(&nvq->sock_poll);
+			WRITE_ONCE(nvq->sock, old);
+			WRITE_ONCE(nvq->rx_ring, old_ring);
+			if (old)
+				vsc_poll_start(&nvq->sock_poll, old->file);
+			mutex_unlock(&vq->mutex);
+			sockfd_put(sock);
+			return r;
+		}
+		vq->broken = false;
+	}
+	mutex_unlock(&vq->mutex);
+
+	if (sock)
+		vsc_exec_queue(vq);
+	if (old) {
+		/* No handler may still be using the old socket. */
+		vsc_exec_flush(dev);
+		sockfd_put(old);
+	}
+	return 0;
+}
+
+void vsc_net_stop(struct vsc_dev *dev)
+{
+	struct socket *old[VSC_NET_NVQS];
+	int i;
+
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_net_vq *nvq = &dev->vqs[i];
+
+		mutex_lock(&nvq->vq.mutex);
+		vsc_poll_stop(&nvq->sock_poll);
+		old[i] = nvq->sock;
+		WRITE_ONCE(nvq->sock, NULL);
+		WRITE_ONCE(nvq->rx_ring, NULL);
+		mutex_unlock(&nvq->vq.mutex);
+	}
+	vsc_exec_flush(dev);
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		if (old[i])
+			sockfd_put(old[i]);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The virtio-net backend: tx and rx handlers moving frames between the
+ * guest's rings and a tap, tun (IFF_TAP), macvtap or AF_PACKET socket.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+#ifndef VSC_NET_H
+#define VSC_NET_H
+
+#include <linux/types.h>
+#include <linux/vhost.h>
+#include <linux/virtio_net.h>
+
+#include "exec.h"
+#include "vring.h"
+
+enum {
+	VSC_NET_VQ_RX = 0,
+	VSC_NET_VQ_TX = 1,
+	VSC_NET_NVQS = 2,
+};
+
+/* Per-run fairness weights, as vhost-net (CVE-2019-3900). */
+#define VSC_NET_WEIGHT_BYTES	0x80000
+#define VSC_NET_WEIGHT_PKTS	256
+
+/* Feature bits offered to the VMM (VHOST_GET_FEATURES). */
+#define VSC_NET_FEATURES (					\
+	(1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |			\
+	(1ULL << VIRTIO_RING_F_INDIRECT_DESC) |			\
+	(1ULL << VIRTIO_RING_F_EVENT_IDX) |			\
+	(1ULL << VHOST_F_LOG_ALL) |				\
+	(1ULL << VIRTIO_F_ANY_LAYOUT) |				\
+	(1ULL << VIRTIO_F_VERSION_1) |				\
+	(1ULL << VHOST_NET_F_VIRTIO_NET_HDR) |			\
+	(1ULL << VIRTIO_NET_F_MRG_RXBUF))
+
+/* Backend features offered: none (no IOTLB messages). */
+#define VSC_NET_BACKEND_FEATURES 0ULL
+
+struct socket;
+struct ptr_ring;
+
+struct vsc_net_vq {
+	struct vsc_vq vq;
+	struct socket *sock;		/* backend; NULL when detached */
+	struct vsc_poll sock_poll;	/* rx: readable, tx: writable */
+	struct ptr_ring *rx_ring;	/* tun/tap queue, for peeking */
+	size_t vhost_hlen;		/* header we add/strip ourselves */
+	size_t sock_hlen;		/* header the socket adds/strips */
+};
+
+static inline struct vsc_net_vq *to_net_vq(struct vsc_vq *vq)
+{
+	return container_of(vq, struct vsc_net_vq, vq);
+}
+
+void vsc_net_vq_init(struct vsc_net_vq *nvq, struct vsc_dev *dev,
+		     unsigned int index);
+/* Header sizes for the acked features; caller holds the vq mutex. */
+void vsc_net_set_hlen(struct vsc_net_vq *nvq, u64 features);
+/* VHOST_NET_SET_BACKEND; caller holds the device mutex. */
+long vsc_net_set_backend(struct vsc_dev *dev, unsigned int index, int fd);
+/* Detach the backend of every vq and release the sockets. */
+void vsc_net_stop(struct vsc_dev *dev);
+/* Does the backend have a frame for the guest? (lockless hint) */
+bool vsc_net_rx_pending(struct vsc_net_vq *nvq);
+
+#endif /* VSC_NET_H */

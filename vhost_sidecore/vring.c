@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Split virtqueues in the owner's memory.
+ *
+ * The rings live in the owner process (addresses from SET_VRING_ADDR);
+ * buffers are guest-physical and go through the memory table. All access
+ * happens from an executor that has the owner's mm active, with the vq
+ * mutex held. Each guest value is read once into a local copy and
+ * validated before use.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+
+#include <linux/eventfd.h>
+#include <linux/highmem.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vhost.h>
+
+#include "compat.h"
+#include "dev.h"
+#include "vring.h"
+
+/* A descriptor, decoded to CPU order. */
+struct vsc_desc {
+	u64 addr;
+	u32 len;
+	u16 flags;
+	u16 next;
+};
+
+/* The chain being assembled by vsc_vq_get_chain(). */
+struct vsc_chain {
+	struct iovec *iov;
+	unsigned int iov_max;
+	unsigned int out;
+	unsigned int in;
+	struct vsc_log *log;
+	unsigned int nlog;
+	unsigned int head;
+};
+
+int vsc_vq_alloc(struct vsc_vq *vq)
+{
+	vq->iov = kvmalloc_array(VSC_MAX_IOV, sizeof(*vq->iov),
+				 GFP_KERNEL_ACCOUNT);
+	vq->log = kvmalloc_array(VSC_MAX_IOV, sizeof(*vq->log),
+				 GFP_KERNEL_ACCOUNT);
+	vq->heads = kvmalloc_array(VSC_MAX_IOV + VSC_USED_BATCH,
+				   sizeof(*vq->heads), GFP_KERNEL_ACCOUNT);
+	if (!vq->iov || !vq->log || !vq->heads) {
+		vsc_vq_free(vq);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vsc_vq_free(struct vsc_vq *vq)
+{
+	kvfree(vq->iov);
+	kvfree(vq->log);
+	kvfree(vq->heads);
+	vq->iov = NULL;
+	vq->log = NULL;
+	vq->heads = NULL;
+}
+
+/* Back to the state of a newly opened device; files already dropped. */
+void vsc_vq_reset(struct vsc_vq *vq)
+{
+	vq->num = 1;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->log_used = false;
+	vq->log_addr = -1ULL;
+	vq->last_avail_idx = 0;
+	vq->avail_idx = 0;
+	vq->last_used_idx = 0;
+	vq->signalled_used = 0;
+	vq->signalled_used_valid = false;
+	vq->used_flags = 0;
+	vq->acked_features = 0;
+	vq->user_be = IS_ENABLED(CONFIG_CPU_BIG_ENDIAN);
+	vq->is_le = !vq->user_be;
+	vq->busyloop_timeout = 0;
+	vq->mem = NULL;
+	vq->log_base = NULL;
+	vq->log_ctx = NULL;
+	vq->kick = NULL;
+	vq->call_ctx = NULL;
+	vq->err_ctx = NULL;
+	vq->broken = false;
+	vq->nheads = 0;
+}
+
+int vsc_vq_err(struct vsc_vq *vq, int err, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	if (vq->broken)
+		return err;
+	vq->broken = true;
+	VSC_STAT_INC(&vq->stats, errors);
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_warn_ratelimited("device %d (owner pid %d) vq %u stopped: %pV\n",
+			    vq->dev->id, vq->dev->owner_pid, vq->index, &vaf);
+	va_end(args);
+	if (vq->err_ctx)
+		vsc_eventfd_signal(vq->err_ctx);
+	return err;
+}
+
+static size_t vsc_event_size(const struct vsc_vq *vq)
+{
+	return vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) ?
+		sizeof(__virtio16) : 0;
+}
+
+size_t vsc_vring_desc_size(const struct vsc_vq *vq, unsigned int num)
+{
+	return sizeof(struct vring_desc) * num;
+}
+
+size_t vsc_vring_avail_size(const struct vsc_vq *vq, unsigned int num)
+{
+	return sizeof(struct vring_avail) + sizeof(__virtio16) * num +
+		vsc_event_size(vq);
+}
+
+size_t vsc_vring_used_size(const struct vsc_vq *vq, unsigned int num)
+{
+	return sizeof(struct vring_used) +
+		sizeof(struct vring_used_elem) * num + vsc_event_size(vq);
+}
+
+bool vsc_vring_access_ok(const struct vsc_vq *vq, unsigned int num,
+			 struct vring_desc __user *desc,
+			 struct vring_avail __user *avail,
+			 struct vring_used __user *used)
+{
+	if (!desc || !avail || !used)
+		return false;
+	return access_ok(desc, vsc_vring_desc_size(vq, num)) &&
+	       access_ok(avail, vsc_vring_avail_size(vq, num)) &&
+	       access_ok(used, vsc_vring_used_size(vq, num));
+}
+
+bool vsc_vq_access_ok(const struct vsc_vq *vq)
+{
+	return vsc_vring_access_ok(vq, vq->num, vq->desc, vq->avail,
+				   vq->used) &&
+	       vsc_vq_log_access_ok(vq, vq->log_base);
+}
+
+/* Can the bitmap at @log_base take the bits of guest range [gpa, +size)? */
+bool vsc_log_access_ok(void __user *log_base, u64 gpa, u64 size)
+{
+	u64 first, last;
+
+	if (!size)
+		return true;
+	if (gpa + size - 1 < gpa)
+		return false;
+	first = gpa / VHOST_PAGE_SIZE / 8;
+	last = (gpa + size - 1) / VHOST_PAGE_SIZE / 8;
+	return access_ok(log_base + first, last - first + 1);
+}
+
+bool vsc_vq_log_access_ok(const struct vsc_vq *vq, void __user *log_base)
+{
+	u32 i;
+
+	if (vsc_vq_has_feature(vq, VHOST_F_LOG_ALL) && vq->mem) {
+		for (i = 0; i < vq->mem->nregions; i++)
+			if (!vsc_log_access_ok(log_base, vq->mem->r[i].gpa,
+					       vq->mem->r[i].size))
+				return false;
+	}
+	return !vq->log_used ||
+	       vsc_log_access_ok(log_base, vq->log_addr,
+				 vsc_vring_used_size(vq, vq->num));
+}
+
+/*
+ * Set the dirty bits of guest pages [gpa, gpa + len). The bitmap is in
+ * the owner's memory and bits must be set atomically (the VMM clears them
+ * concurrently), so each bitmap page is pinned and mapped.
+ */
+static int vsc_log_range(void __user *log_base, u64 gpa, u64 len)
+{
+	u64 pfn, last;
+
+	if (!len)
+		return 0;
+	pfn = gpa / VHOST_PAGE_SIZE;
+	last = (gpa + len - 1) / VHOST_PAGE_SIZE;
+	while (pfn <= last) {
+		unsigned long addr = (unsigned long)log_base + pfn / 8;
+		unsigned long bit = offset_in_page(addr) * 8 + pfn % 8;
+		u64 nbits = min_t(u64, last - pfn + 1, PAGE_SIZE * 8 - bit);
+		struct page *page;
+		unsigned long *map;
+		u64 b;
+		int r;
+
+		r = pin_user_pages_fast(addr, 1, FOLL_WRITE, &page);
+		if (r != 1)
+			return r < 0 ? r : -EFAULT;
+		map = kmap_local_page(page);
+		for (b = 0; b < nbits; b++)
+			set_bit(bit + b, map);
+		kunmap_local(map);
+		unpin_user_pages_dirty_lock(&page, 1, true);
+		pfn += nbits;
+	}
+	return 0;
+}
+
+static void vsc_log_used(struct vsc_vq *vq, u64 offset, u64 len)
+{
+	int r;
+
+	/* The write must be visible before the dirty bit. */
+	smp_wmb();
+	r = vsc_log_range(vq->log_base, vq->log_addr + offset, len);
+	if (r)
+		vsc_vq_err(vq, r, "cannot log used ring write at +%llu", offset);
+	else if (vq->log_ctx)
+		vsc_eventfd_signal(vq->log_ctx);
+}
+
+int vsc_vq_log_write(struct vsc_vq *vq, const struct vsc_log *log,
+		     unsigned int nlog, u64 len)
+{
+	unsigned int i;
+	int r;
+
+	smp_wmb();
+	for (i = 0; i < nlog && len; i++) {
+		u64 l = min(log[i].len, len);
+
+		r = vsc_log_range(vq->log_base, log[i].gpa, l);
+		if (r)
+			return vsc_vq_err(vq, r, "cannot log write to 0x%llx+%llu",
+					  log[i].gpa, l);
+		len -= l;
+	}
+	if (vq->log_ctx)
+		vsc_eventfd_signal(vq->log_ctx);
+	return 0;
+}
+
+static __virtio16 __user *vsc_used_event(const struct vsc_vq *vq)
+{
+	return &vq->avail->ring[vq->num];
+}
+
+static __virtio16 __user *vsc_avail_event(const struct vsc_vq *vq)
+{
+	return (__virtio16 __user *)&vq->used->ring[vq->num];
+}
+
+static int vsc_vq_write_used_flags(struct vsc_vq *vq)
+{
+	if (put_user(cpu_to_vsc16(vq, vq->used_flags), &vq->used->flags))
+		return vsc_vq_err(vq, -EFAULT, "cannot write used flags at %p",
+				  &vq->used->flags);
+	if (unlikely(vq->log_used))
+		vsc_log_used(vq, offsetof(struct vring_used, flags),
+			     sizeof(vq->used->flags));
+	return 0;
+}
+
+static int vsc_vq_write_avail_event(struct vsc_vq *vq)
+{
+	if (put_user(cpu_to_vsc16(vq, vq->avail_idx), vsc_avail_event(vq)))
+		return vsc_vq_err(vq, -EFAULT, "cannot write avail event at %p",
+				  vsc_avail_event(vq));
+	if (unlikely(vq->log_used))
+		vsc_log_used(vq, (void __user *)vsc_avail_event(vq) -
+			     (void __user *)vq->used, sizeof(__virtio16));
+	return 0;
+}
+
+int vsc_vq_init_access(struct vsc_vq *vq)
+{
+	__virtio16 idx;
+	int r;
+
+	vq->is_le = vsc_vq_has_feature(vq, VIRTIO_F_VERSION_1) || !vq->user_be;
+	vq->signalled_used_valid = false;
+	vq->nheads = 0;
+	if (put_user(cpu_to_vsc16(vq, vq->used_flags), &vq->used->flags))
+		return -EFAULT;
+	if (get_user(idx, &vq->used->idx))
+		return -EFAULT;
+	vq->last_used_idx = vsc16_to_cpu(vq, idx);
+	if (unlikely(vq->log_used)) {
+		r = vsc_log_range(vq->log_base, vq->log_addr +
+				  offsetof(struct vring_used, flags),
+				  sizeof(vq->used->flags));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Read avail->idx. Returns 1 when it moved since the last read, 0 when it
+ * did not, or an error (vq broken) when the guest moved it by more than
+ * the ring holds.
+ */
+static int vsc_vq_fetch_avail_idx(struct vsc_vq *vq)
+{
+	__virtio16 raw;
+	u16 idx;
+
+	if (get_user(raw, &vq->avail->idx))
+		return vsc_vq_err(vq, -EFAULT, "cannot read avail index at %p",
+				  &vq->avail->idx);
+	idx = vsc16_to_cpu(vq, raw);
+	if (unlikely((u16)(idx - vq->last_avail_idx) > vq->num))
+		return vsc_vq_err(vq, -EINVAL,
+				  "avail index moved from %u to %u, more than the ring size %u",
+				  vq->last_avail_idx, idx, vq->num);
+	if (idx == vq->avail_idx)
+		return 0;
+	vq->avail_idx = idx;
+	/* Read the index before the ring entries it covers. */
+	smp_rmb();
+	return 1;
+}
+
+static void vsc_desc_decode(const struct vsc_vq *vq,
+			    const struct vring_desc *raw, struct vsc_desc *d)
+{
+	d->addr = vsc64_to_cpu(vq, raw->addr);
+	d->len = vsc32_to_cpu(vq, raw->len);
+	d->flags = vsc16_to_cpu(vq, raw->flags);
+	d->next = vsc16_to_cpu(vq, raw->next);
+}
+
+/* Map one buffer descriptor into the chain's segments. */
+static int vsc_chain_add(struct vsc_vq *vq, struct vsc_chain *c,
+			 const struct vsc_desc *d, unsigned int i)
+{
+	unsigned int used = c->out + c->in;
+	bool write = d->flags & VRING_DESC_F_WRITE;
+	int n;
+
+	if (!write && c->in)
+		return vsc_vq_err(vq, -EINVAL,
+				  "chain %u: readable descriptor %u after a writable one",
+				  c->head, i);
+	n = vsc_memtable_translate(vq->mem, d->addr, d->len, c->iov + used,
+				   c->iov_max - used);
+	if (n == -ENOBUFS)
+		return -ENOBUFS;
+	if (n < 0)
+		return vsc_vq_err(vq, n,
+				  "chain %u: descriptor %u buffer 0x%llx+%u is outside guest memory",
+				  c->head, i, d->addr, d->len);
+	if (write) {
+		c->in += n;
+		/* Only extents that mapped to segments are logged. */
+		if (c->log && n) {
+			c->log[c->nlog].gpa = d->addr;
+			c->log[c->nlog].len = d->len;
+			c->nlog++;
+		}
+	} else {
+		c->out += n;
+	}
+	return 0;
+}
+
+/* Copy @len bytes at offset @off of the user segments @seg. */
+static int vsc_segs_read(const struct iovec *seg, int nseg, size_t off,
+			 void *dst, size_t len)
+{
+	int i;
+
+	for (i = 0; i < nseg && len; i++) {
+		size_t chunk;
+
+		if (off >= seg[i].iov_len) {
+			off -= seg[i].iov_len;
+			continue;
+		}
+		chunk = min(len, seg[i].iov_len - off);
+		if (copy_from_user(dst, seg[i].iov_base + off, chunk))
+			return -EFAULT;
+		dst += chunk;
+		len -= chunk;
+		off = 0;
+	}
+	return len ? -EFAULT : 0;
+}
+
+static int vsc_chain_indirect(struct vsc_vq *vq, struct vsc_chain *c,
+			      const struct vsc_desc *ind, unsigned int at)
+{
+	struct iovec table[4];
+	struct vring_desc raw;
+	struct vsc_desc d;
+	unsigned int count, i = 0, seen = 0;
+	int nseg, r;
+
+	if (!ind->len || ind->len % sizeof(raw))
+		return vsc_vq_err(vq, -EINVAL,
+				  "chain %u: indirect table length %u is not a positive multiple of %zu",
+				  c->head, ind->len, sizeof(raw));
+	count = ind->len / sizeof(raw);
+	if (count > USHRT_MAX + 1)
+		return vsc_vq_err(vq, -E2BIG,
+				  "chain %u: indirect table of %u descriptors (max 65536)",
+				  c->head, count);
+	nseg = vsc_memtable_translate(vq->mem, ind->addr, ind->len, table,
+				      ARRAY_SIZE(table));
+	if (nseg < 0)
+		return vsc_vq_err(vq, -EFAULT,
+				  "chain %u: indirect table 0x%llx+%u at descriptor %u is outside guest memory",
+				  c->head, ind->addr, ind->len, at);
+	for (;;) {
+		if (++seen > count)
+			return vsc_vq_err(vq, -EINVAL,
+					  "chain %u: loop in indirect table of %u",
+					  c->head, count);
+		if (vsc_segs_read(table, nseg, i * sizeof(raw), &raw,
+				  sizeof(raw)))
+			return vsc_vq_err(vq, -EFAULT,
+					  "chain %u: cannot read indirect descriptor %u",
+					  c->head, i);
+		vsc_desc_decode(vq, &raw, &d);
+		if (d.flags & VRING_DESC_F_INDIRECT)
+			return vsc_vq_err(vq, -EINVAL,
+					  "chain %u: nested indirect table in indirect descriptor %u",
+					  c->head, i);
+		r = vsc_chain_add(vq, c, &d, i);
+		if (r)
+			return r;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return 0;
+		i = d.next;
+		if (i >= count)
+			return vsc_vq_err(vq, -EINVAL,
+					  "chain %u: indirect descriptor links to %u, outside its table of %u",
+					  c->head, i, count);
+	}
+}
+
+int vsc_vq_get_chain(struct vsc_vq *vq, struct iovec *iov,
+		     unsigned int iov_max, unsigned int *out,
+		     unsigned int *in, struct vsc_log *log,
+		     unsigned int *nlog)
+{
+	struct vsc_chain c = { .iov = iov, .iov_max = iov_max, .log = log };
+	u16 last = vq->last_avail_idx;
+	unsigned int i, seen = 0;
+	struct vring_desc raw;
+	__virtio16 raw_head;
+	struct vsc_desc d;
+	int r;
+
+	if (vq->avail_idx == last) {
+		r = vsc_vq_fetch_avail_idx(vq);
+		if (r < 0)
+			return r;
+		if (!r)
+			return vq->num;
+	}
+
+	if (get_user(raw_head, &vq->avail->ring[last & (vq->num - 1)]))
+		return vsc_vq_err(vq, -EFAULT, "cannot read avail entry %u",
+				  last & (vq->num - 1));
+	c.head = vsc16_to_cpu(vq, raw_head);
+	if (unlikely(c.head >= vq->num))
+		return vsc_vq_err(vq, -EINVAL,
+				  "avail entry %u: head %u is outside the ring of %u",
+				  last & (vq->num - 1), c.head, vq->num);
+
+	i = c.head;
+	for (;;) {
+		if (unlikely(++seen > vq->num))
+			return vsc_vq_err(vq, -EINVAL,
+					  "chain %u: descriptor loop (more than %u links)",
+					  c.head, vq->num);
+		if (copy_from_user(&raw, vq->desc + i, sizeof(raw)))
+			return vsc_vq_err(vq, -EFAULT,
+					  "cannot read descriptor %u", i);
+		vsc_desc_decode(vq, &raw, &d);
+		if (d.flags & VRING_DESC_F_INDIRECT)
+			r = vsc_chain_indirect(vq, &c, &d, i);
+		else
+			r = vsc_chain_add(vq, &c, &d, i);
+		if (r)
+			return r;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		i = d.next;
+		if (unlikely(i >= vq->num))
+			return vsc_vq_err(vq, -EINVAL,
+					  "chain %u: descriptor links to %u, outside the ring of %u",
+					  c.head, i, vq->num);
+	}
+
+	vq->last_avail_idx++;
+	*out = c.out;
+	*in = c.in;
+	if (nlog)
+		*nlog = c.nlog;
+	return c.head;
+}
+
+void vsc_vq_discard(struct vsc_vq *vq, unsigned int n)
+{
+	vq->last_avail_idx -= n;
+}
+
+int vsc_vq_add_used(struct vsc_vq *vq, const struct vring_used_elem *heads,
+		    unsigned int count)
+{
+	u16 old = vq->last_used_idx, idx = old, new = old + count;
+
+	if (!count)
+		return 0;
+	/* In ring-sized pieces: a hostile guest can make count > num. */
+	while (count) {
+		unsigned int start = idx & (vq->num - 1);
+		unsigned int n = min(count, vq->num - start);
+
+		if (copy_to_user(&vq->used->ring[start], heads,
+				 n * sizeof(*heads)))
+			return vsc_vq_err(vq, -EFAULT,
+					  "cannot write used entries at %p",
+					  &vq->used->ring[start]);
+		if (unlikely(vq->log_used))
+			vsc_log_used(vq, offsetof(struct vring_used, ring) +
+				     start * sizeof(*heads), n * sizeof(*heads));
+		heads += n;
+		count -= n;
+		idx += n;
+	}
+	/* Entries before the index that publishes them. */
+	smp_wmb();
+	if (put_user(cpu_to_vsc16(vq, new), &vq->used->idx))
+		return vsc_vq_err(vq, -EFAULT, "cannot write used index at %p",
+				  &vq->used->idx);
+	if (unlikely(vq->log_used))
+		vsc_log_used(vq, offsetof(struct vring_used, idx),
+			     sizeof(vq->used->idx));
+	vq->last_used_idx = new;
+	/* Used index wrapped past the last signalled value: forget it. */
+	if (unlikely((u16)(new - vq->signalled_used) < (u16)(new - old)))
+		vq->signalled_used_valid = false;
+	return 0;
+}
+
+static bool vsc_vq_need_signal(struct vsc_vq *vq)
+{
+	__virtio16 v;
+	u16 old, new;
+	bool valid;
+
+	/* Used index out before we look at the guest's suppression. */
+	smp_mb();
+
+	if (vsc_vq_has_feature(vq, VIRTIO_F_NOTIFY_ON_EMPTY) &&
+	    vq->avail_idx == vq->last_avail_idx)
+		return true;
+
+	if (!vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		if (get_user(v, &vq->avail->flags))
+			return true;
+		return !(vsc16_to_cpu(vq, v) & VRING_AVAIL_F_NO_INTERRUPT);
+	}
+
+	old = vq->signalled_used;
+	valid = vq->signalled_used_valid;
+	new = vq->last_used_idx;
+	vq->signalled_used = new;
+	vq->signalled_used_valid = true;
+	if (unlikely(!valid))
+		return true;
+	if (get_user(v, vsc_used_event(vq)))
+		return true;
+	return vring_need_event(vsc16_to_cpu(vq, v), new, old);
+}
+
+void vsc_vq_signal(struct vsc_vq *vq)
+{
+	if (vq->call_ctx && vsc_vq_need_signal(vq)) {
+		vsc_eventfd_signal(vq->call_ctx);
+		VSC_STAT_INC(&vq->stats, signals);
+	}
+}
+
+void vsc_vq_flush_used(struct vsc_vq *vq)
+{
+	unsigned int n = vq->nheads;
+
+	if (!n)
+		return;
+	vq->nheads = 0;
+	if (!vsc_vq_add_used(vq, vq->heads, n))
+		vsc_vq_signal(vq);
+}
+
+bool vsc_vq_avail_empty(struct vsc_vq *vq)
+{
+	if (vq->avail_idx != vq->last_avail_idx)
+		return false;
+	/* An error counts as work: the handler will stop on it. */
+	return vsc_vq_fetch_avail_idx(vq) == 0;
+}
+
+bool vsc_vq_enable_notify(struct vsc_vq *vq)
+{
+	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
+		return false;
+	vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
+	if (!vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		if (vsc_vq_write_used_flags(vq))
+			return false;
+	} else if (vsc_vq_write_avail_event(vq)) {
+		return false;
+	}
+	/* Flag out, then look again: the guest may have added meanwhile. */
+	smp_mb();
+	return vsc_vq_fetch_avail_idx(vq) > 0;
+}
+
+void vsc_vq_disable_notify(struct vsc_vq *vq)
+{
+	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
+		return;
+	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
+	if (!vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
+		vsc_vq_write_used_flags(vq);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Split virtqueues in the owner's memory: descriptor walk with guest
+ * address translation, used ring, notification control, dirty logging.
+ * Everything the guest wrote is validated here; a fault marks the vq
+ * broken and signals its error eventfd.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+#ifndef VSC_VRING_H
+#define VSC_VRING_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/virtio_byteorder.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "exec.h"
+#include "memtable.h"
+#include "stats.h"
+
+/* Segments one buffer chain (or one rx packet's chains) may map to. */
+#define VSC_MAX_IOV		UIO_MAXIOV
+/* Used entries batched before they are published (vhost-net: 64). */
+#define VSC_USED_BATCH		64
+
+struct eventfd_ctx;
+struct file;
+struct vsc_dev;
+
+/* Guest-physical extent of a writable descriptor, for dirty logging. */
+struct vsc_log {
+	u64 gpa;
+	u64 len;
+};
+
+struct vsc_vq {
+	struct vsc_dev *dev;
+	unsigned int index;
+
+	/*
+	 * Held by the handler for a whole run and by every ioctl that
+	 * changes the fields below: a handler never sees a half-made change
+	 * and never runs on two threads at once.
+	 */
+	struct mutex mutex;
+
+	/* Layout (SET_VRING_NUM / SET_VRING_ADDR), owner addresses. */
+	unsigned int num;
+	struct vring_desc __user *desc;
+	struct vring_avail __user *avail;
+	struct vring_used __user *used;
+	bool log_used;			/* VHOST_VRING_F_LOG */
+	u64 log_addr;			/* guest address of the used ring */
+
+	/* Progress. */
+	u16 last_avail_idx;		/* next avail entry to take */
+	u16 avail_idx;			/* last avail->idx read */
+	u16 last_used_idx;		/* next used entry to fill */
+	u16 signalled_used;		/* used idx at the last interrupt */
+	bool signalled_used_valid;
+	u16 used_flags;			/* what we last wrote to used->flags */
+
+	/* Negotiated. */
+	u64 acked_features;
+	bool user_be;			/* SET_VRING_ENDIAN: legacy big-endian */
+	bool is_le;
+	u32 busyloop_timeout;		/* us, SET_VRING_BUSYLOOP_TIMEOUT */
+
+	/* The device's memory table and dirty log, copied under mutex. */
+	const struct vsc_memtable *mem;
+	void __user *log_base;
+	struct eventfd_ctx *log_ctx;
+
+	/* Eventfds. */
+	struct file *kick;
+	struct eventfd_ctx *call_ctx;
+	struct eventfd_ctx *err_ctx;
+	struct vsc_poll kick_poll;
+
+	/* Backend handler, and whether a guest fault stopped the vq. */
+	void (*handle)(struct vsc_vq *vq);
+	bool broken;
+
+	/* Executor (exec.c). */
+	enum vsc_exec_mode mode;
+	struct vsc_work work;
+
+	struct vsc_vq_stats stats;
+
+	/* Scratch space of the handler. */
+	struct iovec *iov;		/* VSC_MAX_IOV */
+	struct vsc_log *log;		/* VSC_MAX_IOV */
+	struct vring_used_elem *heads;	/* VSC_MAX_IOV + VSC_USED_BATCH */
+	unsigned int nheads;		/* batched, not yet published */
+};
+
+static inline bool vsc_vq_has_feature(const struct vsc_vq *vq, int bit)
+{
+	return vq->acked_features & (1ULL << bit);
+}
+
+static inline u16 vsc16_to_cpu(const struct vsc_vq *vq, __virtio16 v)
+{
+	return __virtio16_to_cpu(vq->is_le, v);
+}
+
+static inline __virtio16 cpu_to_vsc16(const struct vsc_vq *vq, u16 v)
+{
+	return __cpu_to_virtio16(vq->is_le, v);
+}
+
+static inline u32 vsc32_to_cpu(const struct vsc_vq *vq, __virtio32 v)
+{
+	return __virtio32_to_cpu(vq->is_le, v);
+}
+
+static inline __virtio32 cpu_to_vsc32(const struct vsc_vq *vq, u32 v)
+{
+	return __cpu_to_virtio32(vq->is_le, v);
+}
+
+static inline u64 vsc64_to_cpu(const struct vsc_vq *vq, __virtio64 v)
+{
+	return __virtio64_to_cpu(vq->is_le, v);
+}
+
+int vsc_vq_alloc(struct vsc_vq *vq);
+void vsc_vq_free(struct vsc_vq *vq);
+void vsc_vq_reset(struct vsc_vq *vq);
+
+/* Ring byte sizes for a ring of @num entries. */
+size_t vsc_vring_desc_size(const struct vsc_vq *vq, unsigned int num);
+size_t vsc_vring_avail_size(const struct vsc_vq *vq, unsigned int num);
+size_t vsc_vring_used_size(const struct vsc_vq *vq, unsigned int num);
+bool vsc_vring_access_ok(const struct vsc_vq *vq, unsigned int num,
+			 struct vring_desc __user *desc,
+			 struct vring_avail __user *avail,
+			 struct vring_used __user *used);
+/* Rings (and their dirty log) set up and in user memory? */
+bool vsc_vq_access_ok(const struct vsc_vq *vq);
+bool vsc_log_access_ok(void __user *log_base, u64 gpa, u64 size);
+bool vsc_vq_log_access_ok(const struct vsc_vq *vq, void __user *log_base);
+
+/* Backend attach: read the used index, write the used flags. */
+int vsc_vq_init_access(struct vsc_vq *vq);
+
+/*
+ * Take the next available chain: *out readable segments then *in writable
+ * ones in @iov. Returns the head, vq->num when the ring is empty, or a
+ * negative errno after the vq was marked broken. With @log, the guest
+ * extents of writable descriptors are stored there (*nlog of them).
+ */
+int vsc_vq_get_chain(struct vsc_vq *vq, struct iovec *iov,
+		     unsigned int iov_max, unsigned int *out,
+		     unsigned int *in, struct vsc_log *log,
+		     unsigned int *nlog);
+void vsc_vq_discard(struct vsc_vq *vq, unsigned int n);
+
+/* Publish used entries (already in guest byte order). */
+int vsc_vq_add_used(struct vsc_vq *vq, const struct vring_used_elem *heads,
+		    unsigned int count);
+/* Raise the guest interrupt if the guest asked for one. */
+void vsc_vq_signal(struct vsc_vq *vq);
+/* Publish and signal the batch in vq->heads. */
+void vsc_vq_flush_used(struct vsc_vq *vq);
+
+/* True when the avail ring surely has nothing new (errors count as not). */
+bool vsc_vq_avail_empty(struct vsc_vq *vq);
+/* Ask for guest kicks; true if buffers arrived meanwhile (re-check). */
+bool vsc_vq_enable_notify(struct vsc_vq *vq);
+void vsc_vq_disable_notify(struct vsc_vq *vq);
+
+/* Dirty logging of @len bytes written through the chain's log extents. */
+int vsc_vq_log_write(struct vsc_vq *vq, const struct vsc_log *log,
+		     unsigned int nlog, u64 len);
+
+/* Mark the vq broken: error eventfd, one rate-limited line. Returns err. */
+__printf(3, 4)
+int vsc_vq_err(struct vsc_vq *vq, int err, const char *fmt, ...);
+
+#endif /* VSC_VRING_H */
