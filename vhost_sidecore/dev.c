@@ -12,7 +12,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/idr.h>
+#include <linux/xarray.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
@@ -26,7 +26,9 @@
 
 LIST_HEAD(vsc_devices);
 DEFINE_MUTEX(vsc_devices_lock);
-static DEFINE_IDA(vsc_ida);
+/* Device ids: cyclic, so an id names one device for a long time. */
+DEFINE_XARRAY_ALLOC1(vsc_device_ids);
+static u32 vsc_next_id;
 
 static unsigned short max_mem_regions = 64;
 module_param(max_mem_regions, ushort, 0444);
@@ -61,11 +63,14 @@ int vsc_dev_open(struct inode *inode, struct file *f)
 {
 	struct vsc_dev *dev;
 	int i, r;
+	u32 id;
 
 	dev = kvzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
 	if (!dev)
 		return -ENOMEM;
 	mutex_init(&dev->mutex);
+	ratelimit_state_init(&dev->err_rs, DEFAULT_RATELIMIT_INTERVAL,
+			     DEFAULT_RATELIMIT_BURST);
 	dev->mem = vsc_memtable_alloc(0);
 	if (!dev->mem) {
 		r = -ENOMEM;
@@ -78,14 +83,16 @@ int vsc_dev_open(struct inode *inode, struct file *f)
 		if (r)
 			goto err;
 	}
-	r = ida_alloc(&vsc_ida, GFP_KERNEL);
+	mutex_lock(&vsc_devices_lock);
+	r = xa_alloc_cyclic(&vsc_device_ids, &id, dev, XA_LIMIT(1, INT_MAX),
+			    &vsc_next_id, GFP_KERNEL);
+	if (r >= 0) {
+		dev->id = id;
+		list_add_tail(&dev->node, &vsc_devices);
+	}
+	mutex_unlock(&vsc_devices_lock);
 	if (r < 0)
 		goto err;
-	dev->id = r;
-
-	mutex_lock(&vsc_devices_lock);
-	list_add_tail(&dev->node, &vsc_devices);
-	mutex_unlock(&vsc_devices_lock);
 	f->private_data = dev;
 	return 0;
 
@@ -158,6 +165,7 @@ int vsc_dev_release(struct inode *inode, struct file *f)
 
 	mutex_lock(&vsc_devices_lock);
 	list_del(&dev->node);
+	xa_erase(&vsc_device_ids, dev->id);
 	mutex_unlock(&vsc_devices_lock);
 
 	mutex_lock(&dev->mutex);
@@ -167,7 +175,6 @@ int vsc_dev_release(struct inode *inode, struct file *f)
 	for (i = 0; i < VSC_NET_NVQS; i++)
 		vsc_vq_free(&dev->vqs[i].vq);
 	kvfree(dev->mem);
-	ida_free(&vsc_ida, dev->id);
 	kvfree(dev);
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/sched.h>
 
 #include "exec.h"
@@ -40,10 +41,15 @@ struct vsc_dev {
 	struct eventfd_ctx *log_ctx;
 	u64 acked_features;
 	u64 backend_features;
+
+	/* Guest faults are logged per device: one guest cannot mute others. */
+	struct ratelimit_state err_rs;
 };
 
+/* Open devices, in open order, and by id; both under vsc_devices_lock. */
 extern struct list_head vsc_devices;
 extern struct mutex vsc_devices_lock;
+extern struct xarray vsc_device_ids;
 
 int vsc_dev_open(struct inode *inode, struct file *f);
 int vsc_dev_release(struct inode *inode, struct file *f);

@@ -105,12 +105,14 @@ int vsc_vq_err(struct vsc_vq *vq, int err, const char *fmt, ...)
 		return err;
 	vq->broken = true;
 	VSC_STAT_INC(&vq->stats, errors);
-	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_warn_ratelimited("device %d (owner pid %d) vq %u stopped: %pV\n",
-			    vq->dev->id, vq->dev->owner_pid, vq->index, &vaf);
-	va_end(args);
+	if (__ratelimit(&vq->dev->err_rs)) {
+		va_start(args, fmt);
+		vaf.fmt = fmt;
+		vaf.va = &args;
+		pr_warn("device %d (owner pid %d) vq %u stopped: %pV\n",
+			vq->dev->id, vq->dev->owner_pid, vq->index, &vaf);
+		va_end(args);
+	}
 	if (vq->err_ctx)
 		vsc_eventfd_signal(vq->err_ctx);
 	return err;

@@ -265,7 +265,7 @@ int vg_setup(struct vg_dev *d, const struct vg_config *cfg)
 		return -ENOMEM;
 	}
 
-	d->fd = open(cfg->dev, O_RDWR | O_CLOEXEC);
+	d->fd = cfg->dev_fd > 0 ? cfg->dev_fd : open(cfg->dev, O_RDWR | O_CLOEXEC);
 	if (d->fd < 0) {
 		r = -errno;
 		printf("# vguest: open %s: %s\n", cfg->dev, strerror(errno));
@@ -391,6 +391,28 @@ static void vg_desc_put(struct vg_vq *vq, uint16_t head)
 	vq->free_head = head;
 	vq->nfree += n;
 	vq->chain[head] = 0;
+}
+
+int vg_desc_alloc(struct vg_vq *vq, unsigned int n)
+{
+	return vg_desc_get(vq, n);
+}
+
+void vg_force_kick(struct vg_vq *vq)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
+	vq->published = vq->avail_idx;
+	if (write(vq->kick, &one, sizeof(one)) == sizeof(one))
+		vq->kicks++;
+}
+
+void vg_push_kick(struct vg_vq *vq, uint16_t head)
+{
+	vq->avail->ring[vq->avail_idx & (vq->num - 1)] = head;
+	vq->avail_idx++;
+	vg_force_kick(vq);
 }
 
 static void vg_set_desc(struct vring_desc *d, const void *addr, uint32_t len,

@@ -21,6 +21,7 @@
 
 struct vg_config {
 	const char *dev;		/* vhost device node */
+	int dev_fd;			/* or an open device, if > 0 */
 	unsigned int qsize;		/* ring entries (power of two) */
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX */
 	bool indirect;			/* use VIRTIO_RING_F_INDIRECT_DESC */
@@ -104,6 +105,16 @@ void vg_rx_refill(struct vg_dev *d);
  * Returns its length, 0 if none yet, -EIO on a malformed used entry.
  */
 int vg_rx_get(struct vg_dev *d, void *out, size_t outlen);
+
+/*
+ * Raw ring access for tests that write what a real driver would not:
+ * take @n chained free descriptors (returns the head or -1), and publish
+ * a head in the avail ring, kicking unconditionally.
+ */
+int vg_desc_alloc(struct vg_vq *vq, unsigned int n);
+void vg_push_kick(struct vg_vq *vq, uint16_t head);
+/* Publish what was added and kick, whatever the device asked for. */
+void vg_force_kick(struct vg_vq *vq);
 
 /* Wait up to @ms for a guest interrupt on either vq. */
 void vg_wait_call(struct vg_dev *d, int ms);
