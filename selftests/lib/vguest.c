@@ -82,9 +82,14 @@ static void *vg_alloc(struct vg_dev *d, size_t size, size_t align)
 	return (char *)d->mem + off;
 }
 
-static uint64_t vg_gpa(const void *p)
+static uint64_t vg_hva(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
+}
+
+uint64_t vg_gpa(const struct vg_dev *d, const void *p)
+{
+	return (uint64_t)((const char *)p - (const char *)d->mem) + d->gpa_base;
 }
 
 static int vg_vq_init(struct vg_dev *d, struct vg_vq *vq, size_t bufsize)
@@ -121,9 +126,9 @@ static int vg_vhost_vq(struct vg_dev *d, struct vg_vq *vq, unsigned int idx)
 	struct vhost_vring_state st = { .index = idx };
 	struct vhost_vring_addr addr = {
 		.index = idx,
-		.desc_user_addr = vg_gpa(vq->desc),
-		.avail_user_addr = vg_gpa(vq->avail),
-		.used_user_addr = vg_gpa(vq->used),
+		.desc_user_addr = vg_hva(vq->desc),
+		.avail_user_addr = vg_hva(vq->avail),
+		.used_user_addr = vg_hva(vq->used),
 	};
 	struct vhost_vring_file f = { .index = idx };
 
@@ -259,6 +264,8 @@ int vg_setup(struct vg_dev *d, const struct vg_config *cfg)
 		d->mem = NULL;
 		return -ENOMEM;
 	}
+	/* Identity-mapped (as DPDK virtio-user) unless told otherwise. */
+	d->gpa_base = cfg->gpa_base ? cfg->gpa_base : vg_hva(d->mem);
 
 	if (vg_vq_init(d, &d->rx, rxsize) || vg_vq_init(d, &d->tx, VG_TX_BUF)) {
 		printf("# vguest: ring setup failed\n");
@@ -301,9 +308,9 @@ int vg_setup(struct vg_dev *d, const struct vg_config *cfg)
 
 	memset(&mt, 0, sizeof(mt));
 	mt.m.nregions = 1;
-	mt.r.guest_phys_addr = vg_gpa(d->mem);
+	mt.r.guest_phys_addr = d->gpa_base;
 	mt.r.memory_size = d->mem_size;
-	mt.r.userspace_addr = vg_gpa(d->mem);
+	mt.r.userspace_addr = vg_hva(d->mem);
 	if (ioctl(d->fd, VHOST_SET_MEM_TABLE, &mt)) {
 		r = -errno;
 		vg_warn("SET_MEM_TABLE");
@@ -415,10 +422,10 @@ void vg_push_kick(struct vg_vq *vq, uint16_t head)
 	vg_force_kick(vq);
 }
 
-static void vg_set_desc(struct vring_desc *d, const void *addr, uint32_t len,
-			uint16_t flags)
+static void vg_set_desc(const struct vg_dev *dev, struct vring_desc *d,
+			const void *addr, uint32_t len, uint16_t flags)
 {
-	d->addr = vg_gpa(addr);
+	d->addr = vg_gpa(dev, addr);
 	d->len = len;
 	d->flags = flags;
 }
@@ -495,18 +502,18 @@ int vg_tx_add(struct vg_dev *d, const void *frame, size_t len)
 	if (indirect) {
 		struct vring_desc *t = vq->ind[head];
 
-		vg_set_desc(&t[0], buf, d->hdr_len, VRING_DESC_F_NEXT);
+		vg_set_desc(d, &t[0], buf, d->hdr_len, VRING_DESC_F_NEXT);
 		t[0].next = 1;
-		vg_set_desc(&t[1], buf + d->hdr_len, len, 0);
-		vg_set_desc(&vq->desc[head], t, 2 * sizeof(*t),
+		vg_set_desc(d, &t[1], buf + d->hdr_len, len, 0);
+		vg_set_desc(d, &vq->desc[head], t, 2 * sizeof(*t),
 			    VRING_DESC_F_INDIRECT);
 	} else if (split) {
 		uint16_t second = vq->desc[head].next;
 
-		vg_set_desc(&vq->desc[head], buf, d->hdr_len, VRING_DESC_F_NEXT);
-		vg_set_desc(&vq->desc[second], buf + d->hdr_len, len, 0);
+		vg_set_desc(d, &vq->desc[head], buf, d->hdr_len, VRING_DESC_F_NEXT);
+		vg_set_desc(d, &vq->desc[second], buf + d->hdr_len, len, 0);
 	} else {
-		vg_set_desc(&vq->desc[head], buf, d->hdr_len + len, 0);
+		vg_set_desc(d, &vq->desc[head], buf, d->hdr_len + len, 0);
 	}
 	vg_avail_push(vq, head);
 	return 0;
@@ -556,31 +563,31 @@ void vg_rx_refill(struct vg_dev *d)
 		char *buf = vq->buf[head];
 
 		if (mrg && !indirect) {
-			vg_set_desc(&vq->desc[head], buf,
+			vg_set_desc(d, &vq->desc[head], buf,
 				    d->hdr_len + d->cfg.rx_buf, VRING_DESC_F_WRITE);
 		} else if (mrg) {
 			struct vring_desc *t = vq->ind[head];
 
-			vg_set_desc(&t[0], buf, d->hdr_len + d->cfg.rx_buf,
+			vg_set_desc(d, &t[0], buf, d->hdr_len + d->cfg.rx_buf,
 				    VRING_DESC_F_WRITE);
-			vg_set_desc(&vq->desc[head], t, sizeof(*t),
+			vg_set_desc(d, &vq->desc[head], t, sizeof(*t),
 				    VRING_DESC_F_INDIRECT);
 		} else if (indirect) {
 			struct vring_desc *t = vq->ind[head];
 
-			vg_set_desc(&t[0], buf, d->hdr_len,
+			vg_set_desc(d, &t[0], buf, d->hdr_len,
 				    VRING_DESC_F_WRITE | VRING_DESC_F_NEXT);
 			t[0].next = 1;
-			vg_set_desc(&t[1], buf + d->hdr_len, d->cfg.rx_buf,
+			vg_set_desc(d, &t[1], buf + d->hdr_len, d->cfg.rx_buf,
 				    VRING_DESC_F_WRITE);
-			vg_set_desc(&vq->desc[head], t, 2 * sizeof(*t),
+			vg_set_desc(d, &vq->desc[head], t, 2 * sizeof(*t),
 				    VRING_DESC_F_INDIRECT);
 		} else {
 			uint16_t second = vq->desc[head].next;
 
-			vg_set_desc(&vq->desc[head], buf, d->hdr_len,
+			vg_set_desc(d, &vq->desc[head], buf, d->hdr_len,
 				    VRING_DESC_F_WRITE | VRING_DESC_F_NEXT);
-			vg_set_desc(&vq->desc[second], buf + d->hdr_len,
+			vg_set_desc(d, &vq->desc[second], buf + d->hdr_len,
 				    d->cfg.rx_buf, VRING_DESC_F_WRITE);
 		}
 		vg_avail_push(vq, head);

@@ -22,6 +22,7 @@
 struct vg_config {
 	const char *dev;		/* vhost device node */
 	int dev_fd;			/* or an open device, if > 0 */
+	uint64_t gpa_base;		/* guest address of our memory (0: identity) */
 	unsigned int qsize;		/* ring entries (power of two) */
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX */
 	bool indirect;			/* use VIRTIO_RING_F_INDIRECT_DESC */
@@ -69,6 +70,7 @@ struct vg_dev {
 	size_t hdr_len;			/* virtio-net header the guest sees */
 	void *mem;
 	size_t mem_size;
+	uint64_t gpa_base;		/* guest physical address of mem */
 	size_t mem_used;
 	struct vg_vq rx, tx;
 	unsigned int rx_pending;	/* mrg: buffers of a partial frame */
@@ -78,6 +80,9 @@ struct vg_dev {
 extern const uint8_t vg_guest_mac[6];
 extern const uint8_t vg_host_mac[6];
 #define VG_ETHERTYPE 0x88b5		/* IEEE local experimental */
+
+/* Guest physical address of a pointer into the guest memory. */
+uint64_t vg_gpa(const struct vg_dev *d, const void *p);
 
 /* Move into a new network namespace with lo up. 0 or -errno. */
 int vg_new_netns(void);
