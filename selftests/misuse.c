@@ -60,6 +60,13 @@ static int open_owned(void)
 	return fd;
 }
 
+static int set_backend(int fd, unsigned int index, int bfd)
+{
+	struct vhost_vring_file b = { .index = index, .fd = bfd };
+
+	return err_of(ioctl(fd, VHOST_NET_SET_BACKEND, &b));
+}
+
 struct memtab {
 	struct vhost_memory m;
 	struct vhost_memory_region r[70];
@@ -236,11 +243,61 @@ static void owner_cases(void)
 	close(fd);
 }
 
-static int set_backend(int fd, unsigned int index, int bfd)
-{
-	struct vhost_vring_file b = { .index = index, .fd = bfd };
 
-	return err_of(ioctl(fd, VHOST_NET_SET_BACKEND, &b));
+/*
+ * An avail ring that ends exactly at the top of user space is fine without
+ * EVENT_IDX; adding EVENT_IDX while it runs would put the used_event field
+ * beyond it, so SET_FEATURES must refuse (vhost-net does not check).
+ */
+static void top_of_user_space_case(void)
+{
+	/* x86-64 TASK_SIZE_MAX with 5-level paging, then with 4-level. */
+	const unsigned long tops[] = { (1UL << 56) - 4096, (1UL << 47) - 4096 };
+	unsigned long top = 0;
+	size_t t;
+	struct vg_config cfg = {
+		.dev = dev_name, .qsize = 256, .version_1 = true,
+		.ifname = "misuse2", .no_backend = true,
+	};
+	struct vhost_vring_addr a = { .index = 0 };
+	struct vg_dev d;
+	uint64_t f;
+	void *page;
+
+	page = MAP_FAILED;
+	for (t = 0; t < 2 && page == MAP_FAILED; t++) {
+		top = tops[t];
+		page = mmap((void *)(top - 4096), 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			    -1, 0);
+		if (page != MAP_FAILED && (unsigned long)page != top - 4096) {
+			munmap(page, 4096);
+			page = MAP_FAILED;
+		}
+	}
+	if (page == MAP_FAILED) {
+		ktap_skip("%s: top page of user space is taken", dev_name);
+		return;
+	}
+	if (vg_setup(&d, &cfg)) {
+		ktap_result(0, "%s: top-of-memory ring set up", dev_name);
+		vg_teardown(&d);
+		munmap(page, 4096);
+		return;
+	}
+	a.desc_user_addr = (uintptr_t)d.rx.desc;
+	a.used_user_addr = (uintptr_t)d.rx.used;
+	ktap_diag("%s: top of user space at 0x%lx", dev_name, top);
+	a.avail_user_addr = top - (4 + 2 * 256);
+	expect(err_of(ioctl(d.fd, VHOST_SET_VRING_ADDR, &a)), 0,
+	       "avail ring ending at the top of user space");
+	expect(set_backend(d.fd, 0, d.tap), 0, "... attached without EVENT_IDX");
+	f = d.features | (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	expect(err_of(ioctl(d.fd, VHOST_SET_FEATURES, &f)), ours ? EFAULT : 0,
+	       "... then SET_FEATURES adding EVENT_IDX (refused by us only)");
+	set_backend(d.fd, 0, -1);
+	vg_teardown(&d);
+	munmap(page, 4096);
 }
 
 /* Backend and eventfd arguments, on a fully set up device. */
@@ -286,6 +343,8 @@ static void backend_cases(void)
 	expect(err_of(ioctl(d.fd, VHOST_SET_VRING_NUM, &s)), 0,
 	       "SET_VRING_NUM once detached");
 	vg_teardown(&d);
+
+	top_of_user_space_case();
 
 	/* A ring that was never given addresses cannot take a backend. */
 	fd2 = open_owned();

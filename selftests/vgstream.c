@@ -4,21 +4,58 @@
  * ways through a vhost device, for shell tests and benchmarks.
  *
  *   vgstream [-d DEV] [-n FRAMES] [-s STREAM] [-t STALL_MS] [-i IFNAME]
- *            [-q QSIZE] [-E] [-I] [-M] [-w WAIT_FILE]
+ *            [-q QSIZE] [-E] [-I] [-M] [-w WAIT_FILE] [-c]
  *
- * -E/-I/-M turn off event_idx / indirect / mrg_rxbuf. With -w, the tap is
+ * -E/-I/-M turn off event_idx / indirect / mrg_rxbuf. -c prints the CPU
+ * time of the device's worker thread (vhost-<pid>, vhost-sc-<pid>). With -w, the tap is
  * created and then vgstream waits until WAIT_FILE exists before
  * streaming. Exit 0 when every frame arrived intact and in order, 1 if
  * not, 2 on usage errors, 4 when it could not set up.
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/util.h"
 #include "lib/vguest.h"
+
+/* CPU time (ns) of the kernel threads named vhost-<pid> or vhost-sc-<pid>. */
+static unsigned long long worker_cpu_ns(void)
+{
+	char want1[32], want2[32], path[300], comm[64];
+	unsigned long long sum = 0, ns;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	snprintf(want1, sizeof(want1), "vhost-%d", getpid());
+	snprintf(want2, sizeof(want2), "vhost-sc-%d", getpid());
+	while (d && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = 0;
+			if (!strcmp(comm, want1) || !strcmp(comm, want2)) {
+				fclose(f);
+				snprintf(path, sizeof(path), "/proc/%s/schedstat", e->d_name);
+				f = fopen(path, "re");
+				if (f && fscanf(f, "%llu", &ns) == 1)
+					sum += ns;
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return sum;
+}
 
 int main(int argc, char **argv)
 {
@@ -34,9 +71,9 @@ int main(int argc, char **argv)
 	int stall = 10000, opt;
 	struct stat st;
 	struct vg_dev d;
-	bool ok;
+	bool ok, cpu = false;
 
-	while ((opt = getopt(argc, argv, "d:n:s:t:i:q:EIMw:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n:s:t:i:q:EIMw:ch")) != -1) {
 		switch (opt) {
 		case 'd': cfg.dev = optarg; break;
 		case 'n': frames = strtoull(optarg, NULL, 0); break;
@@ -48,8 +85,9 @@ int main(int argc, char **argv)
 		case 'I': cfg.indirect = false; break;
 		case 'M': cfg.mrg_rxbuf = false; break;
 		case 'w': wait_file = optarg; break;
+		case 'c': cpu = true; break;
 		default:
-			fprintf(stderr, "usage: %s [-d DEV] [-n FRAMES] [-s STREAM] [-t STALL_MS] [-i IFNAME] [-q QSIZE] [-E] [-I] [-M] [-w WAIT_FILE]\n",
+			fprintf(stderr, "usage: %s [-d DEV] [-n FRAMES] [-s STREAM] [-t STALL_MS] [-i IFNAME] [-q QSIZE] [-E] [-I] [-M] [-w WAIT_FILE] [-c]\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
@@ -62,6 +100,8 @@ int main(int argc, char **argv)
 		usleep(10000);
 	ok = vg_stream(&d, frames, stream, stall, &res);
 	vg_stream_report(&res);
+	if (cpu)
+		printf("# worker_cpu_ns %llu\n", worker_cpu_ns());
 	printf("# kicks rx %lu tx %lu, suppressed rx %lu tx %lu\n",
 	       d.rx.kicks, d.tx.kicks, d.rx.kicks_suppressed,
 	       d.tx.kicks_suppressed);

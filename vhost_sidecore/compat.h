@@ -18,4 +18,19 @@
 #define vsc_eventfd_signal(ctx) eventfd_signal(ctx, 1)
 #endif
 
+/* 6.12 has page_frag_cache_drain(); before, drain the page by hand. */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+static inline void vsc_page_frag_cache_drain(struct page_frag_cache *nc)
+{
+#ifdef VSC_HAVE_PAGE_FRAG_CACHE_DRAIN
+	page_frag_cache_drain(nc);
+#else
+	if (nc->va)
+		__page_frag_cache_drain(virt_to_head_page(nc->va),
+					nc->pagecnt_bias);
+	nc->va = NULL;
+#endif
+}
+
 #endif /* VSC_COMPAT_H */

@@ -79,7 +79,7 @@ int vsc_dev_open(struct inode *inode, struct file *f)
 	for (i = 0; i < VSC_NET_NVQS; i++) {
 		vsc_net_vq_init(&dev->vqs[i], dev, i);
 		dev->vqs[i].vq.mem = dev->mem;
-		r = vsc_vq_alloc(&dev->vqs[i].vq);
+		r = vsc_net_vq_alloc(&dev->vqs[i]);
 		if (r)
 			goto err;
 	}
@@ -98,7 +98,7 @@ int vsc_dev_open(struct inode *inode, struct file *f)
 
 err:
 	for (i = 0; i < VSC_NET_NVQS; i++)
-		vsc_vq_free(&dev->vqs[i].vq);
+		vsc_net_vq_free(&dev->vqs[i]);
 	kvfree(dev->mem);
 	kvfree(dev);
 	return r;
@@ -173,7 +173,7 @@ int vsc_dev_release(struct inode *inode, struct file *f)
 	mutex_unlock(&dev->mutex);
 
 	for (i = 0; i < VSC_NET_NVQS; i++)
-		vsc_vq_free(&dev->vqs[i].vq);
+		vsc_net_vq_free(&dev->vqs[i]);
 	kvfree(dev->mem);
 	kvfree(dev);
 	return 0;
@@ -227,7 +227,8 @@ static bool vsc_dev_log_ok(struct vsc_dev *dev, const struct vsc_memtable *mem,
 
 		if (vq->log_used &&
 		    !vsc_log_access_ok(base, vq->log_addr,
-				       vsc_vring_used_size(vq, vq->num)))
+				       vsc_vring_used_size(vq->acked_features,
+							   vq->num)))
 			return false;
 	}
 	return true;
@@ -296,6 +297,15 @@ static long vsc_dev_set_features(struct vsc_dev *dev, u64 features)
 	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
 	    !vsc_dev_log_ok(dev, dev->mem, dev->log_base, true))
 		return -EFAULT;
+	/* Running rings must still fit: EVENT_IDX adds a field to each. */
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_vq *vq = &dev->vqs[i].vq;
+
+		if (dev->vqs[i].sock &&
+		    !vsc_vring_access_ok(features, vq->num, vq->desc,
+					 vq->avail, vq->used))
+			return -EFAULT;
+	}
 	for (i = 0; i < VSC_NET_NVQS; i++) {
 		struct vsc_net_vq *nvq = &dev->vqs[i];
 
@@ -406,13 +416,14 @@ static long vsc_vring_set_addr(struct vsc_net_vq *nvq, void __user *argp)
 	}
 	/* Running: the new layout must be usable right away. */
 	if (nvq->sock &&
-	    (!vsc_vring_access_ok(vq, vq->num,
+	    (!vsc_vring_access_ok(vq->acked_features, vq->num,
 				  u64_to_user_ptr(a.desc_user_addr),
 				  u64_to_user_ptr(a.avail_user_addr),
 				  u64_to_user_ptr(a.used_user_addr)) ||
 	     ((a.flags & (1U << VHOST_VRING_F_LOG)) &&
 	      !vsc_log_access_ok(vq->log_base, a.log_guest_addr,
-				 vsc_vring_used_size(vq, vq->num)))))
+				 vsc_vring_used_size(vq->acked_features,
+						     vq->num)))))
 		return -EINVAL;
 	vq->desc = u64_to_user_ptr(a.desc_user_addr);
 	vq->avail = u64_to_user_ptr(a.avail_user_addr);

@@ -25,7 +25,9 @@
 #include <linux/sched/clock.h>
 #include <linux/skbuff.h>
 #include <net/sock.h>
+#include <net/xdp.h>
 
+#include "compat.h"
 #include "dev.h"
 #include "net.h"
 
@@ -45,14 +47,61 @@ void vsc_net_set_hlen(struct vsc_net_vq *nvq, u64 features)
 	}
 }
 
-/* Length of the next frame waiting on the socket, 0 if none. */
-static int vsc_sock_peek_len(struct socket *sock)
+/* A tun/tap queue entry: an skb, or (tun) a tagged xdp_frame. */
+static int vsc_rx_entry_len(void *ptr)
 {
+	struct sk_buff *skb = ptr;
+
+	if (tun_is_xdp_frame(ptr))
+		return tun_ptr_to_xdp(ptr)->len;
+	return skb->len + (skb_vlan_tag_present(skb) ? VLAN_HLEN : 0);
+}
+
+static void vsc_rx_entry_free(void *ptr)
+{
+	if (tun_is_xdp_frame(ptr))
+		xdp_return_frame(tun_ptr_to_xdp(ptr));
+	else
+		kfree_skb(ptr);
+}
+
+/* Give frames taken from the tun/tap queue but not delivered back to it. */
+static void vsc_net_rx_unconsume(struct vsc_net_vq *nvq)
+{
+	if (nvq->rx_ring && nvq->rx_head != nvq->rx_tail)
+		ptr_ring_unconsume(nvq->rx_ring, nvq->rxq + nvq->rx_head,
+				   nvq->rx_tail - nvq->rx_head,
+				   vsc_rx_entry_free);
+	nvq->rx_head = nvq->rx_tail = 0;
+}
+
+/* Next frame of a tun/tap queue, refilling our batch under one lock. */
+static void *vsc_net_rx_next(struct vsc_net_vq *nvq)
+{
+	if (nvq->rx_head == nvq->rx_tail) {
+		nvq->rx_head = 0;
+		nvq->rx_tail = ptr_ring_consume_batched(nvq->rx_ring, nvq->rxq,
+							 VSC_NET_RX_BATCH);
+		if (!nvq->rx_tail)
+			return NULL;
+	}
+	return nvq->rxq[nvq->rx_head];
+}
+
+/* Length of the next frame waiting on the socket, 0 if none. */
+static int vsc_sock_peek_len(struct vsc_net_vq *nvq)
+{
+	struct socket *sock = nvq->sock;
 	struct sock *sk = sock->sk;
 	struct sk_buff *skb;
 	unsigned long flags;
 	int len = 0;
+	void *ptr;
 
+	if (nvq->rx_ring) {
+		ptr = vsc_net_rx_next(nvq);
+		return ptr ? vsc_rx_entry_len(ptr) : 0;
+	}
 	if (sock->ops->peek_len)
 		return sock->ops->peek_len(sock);
 
@@ -75,7 +124,8 @@ bool vsc_net_rx_pending(struct vsc_net_vq *nvq)
 	if (!sock)
 		return false;
 	if (ring)
-		return !__ptr_ring_empty(ring);
+		return READ_ONCE(nvq->rx_head) != READ_ONCE(nvq->rx_tail) ||
+		       !__ptr_ring_empty(ring);
 	return !skb_queue_empty_lockless(&sock->sk->sk_receive_queue);
 }
 
@@ -109,6 +159,89 @@ static bool vsc_net_over_weight(struct vsc_vq *vq, unsigned int pkts,
 	return true;
 }
 
+/* Hand the batched frames to tun/tap in one call. */
+static void vsc_net_tx_flush(struct vsc_net_vq *nvq)
+{
+	struct tun_msg_ctl ctl = {
+		.type = TUN_MSG_PTR,
+		.num = nvq->nxdp,
+		.ptr = nvq->xdp,
+	};
+	struct msghdr msg = {
+		.msg_control = &ctl,
+		.msg_controllen = sizeof(ctl),
+	};
+	unsigned int i;
+	int err;
+
+	if (!nvq->nxdp)
+		return;
+	err = nvq->sock->ops->sendmsg(nvq->sock, &msg, 0);
+	if (unlikely(err < 0)) {
+		for (i = 0; i < nvq->nxdp; i++)
+			put_page(virt_to_head_page(nvq->xdp[i].data));
+		VSC_STAT_ADD(&nvq->vq.stats, drops, nvq->nxdp);
+	}
+	nvq->nxdp = 0;
+}
+
+/*
+ * Copy one frame (socket header + data) from the guest into a page
+ * fragment laid out as tun/tap expect for TUN_MSG_PTR: a tun_xdp_hdr at
+ * the start, the frame after the headroom, room for skb_shared_info at
+ * the end so that the skb is built around it without another copy.
+ * -ENOSPC: too big for one page, send it the ordinary way.
+ */
+static int vsc_net_tx_build(struct vsc_net_vq *nvq, struct iov_iter *from)
+{
+	struct virtio_net_hdr_mrg_rxbuf vh = {};
+	struct vsc_vq *vq = &nvq->vq;
+	size_t len = iov_iter_count(from);
+	int headroom = sock_flag(nvq->sock->sk, SOCK_XDP) ?
+		XDP_PACKET_HEADROOM : 0;
+	int pad = SKB_DATA_ALIGN(NET_IP_ALIGN + NET_SKB_PAD + headroom +
+				 nvq->sock_hlen);
+	struct xdp_buff *xdp = &nvq->xdp[nvq->nxdp];
+	struct tun_xdp_hdr *hdr;
+	unsigned int buflen;
+	u16 csum_end;
+	void *buf;
+
+	if (len < nvq->sock_hlen + ETH_HLEN)
+		return -EINVAL;
+	buflen = SKB_DATA_ALIGN(len + pad) +
+		 SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	if (buflen > PAGE_SIZE)
+		return -ENOSPC;
+	if (copy_from_iter(&vh, nvq->sock_hlen, from) != nvq->sock_hlen)
+		return -EFAULT;
+	/* As tun_get_user(): the header length covers the checksum field. */
+	if (vh.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		csum_end = vsc16_to_cpu(vq, vh.hdr.csum_start) +
+			   vsc16_to_cpu(vq, vh.hdr.csum_offset) + 2;
+		if (csum_end > vsc16_to_cpu(vq, vh.hdr.hdr_len))
+			vh.hdr.hdr_len = cpu_to_vsc16(vq, csum_end);
+		if (vsc16_to_cpu(vq, vh.hdr.hdr_len) > len)
+			return -EINVAL;
+	}
+	len -= nvq->sock_hlen;
+
+	buf = page_frag_alloc(&nvq->frag, buflen, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	hdr = buf;
+	hdr->gso = vh.hdr;
+	hdr->buflen = buflen;
+	if (copy_from_iter(buf + pad, len, from) != len) {
+		page_frag_free(buf);
+		return -EFAULT;
+	}
+	xdp_init_buff(xdp, buflen, NULL);
+	xdp_prepare_buff(xdp, buf, pad, len, true);
+	nvq->nxdp++;
+	return 0;
+}
+
 static void vsc_net_handle_tx(struct vsc_vq *vq)
 {
 	struct vsc_net_vq *nvq = to_net_vq(vq);
@@ -116,14 +249,19 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	unsigned int out, in, pkts = 0;
 	size_t total = 0, chain_len, len;
+	bool batch;
 	int head, err;
 
 	if (!sock || vq->broken)
 		return;
+	/* No socket flow control on the batched path: as vhost-net. */
+	batch = nvq->tap && sock->sk->sk_sndbuf == INT_MAX;
 	vsc_vq_disable_notify(vq);
 	vsc_poll_stop(&nvq->sock_poll);
 
 	for (;;) {
+		if (nvq->nxdp == VSC_NET_TX_BATCH)
+			vsc_net_tx_flush(nvq);
 		if (vq->nheads >= VSC_USED_BATCH)
 			vsc_vq_flush_used(vq);
 		head = vsc_vq_get_chain(vq, vq->iov, VSC_MAX_IOV, &out, &in,
@@ -137,6 +275,7 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 		if (unlikely(head < 0))
 			break;
 		if (head == vq->num) {
+			vsc_net_tx_flush(nvq);
 			if (vq->busyloop_timeout) {
 				vsc_vq_flush_used(vq);
 				if (vsc_net_busy_poll(nvq))
@@ -163,6 +302,31 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 				   head, chain_len, nvq->vhost_hlen);
 			break;
 		}
+		if (batch) {
+			err = vsc_net_tx_build(nvq, &msg.msg_iter);
+			if (!err)
+				goto sent;
+			if (err == -EFAULT) {
+				vsc_vq_err(vq, -EFAULT,
+					   "tx chain %d: cannot read the frame", head);
+				break;
+			}
+			if (err == -ENOMEM) {
+				vsc_net_tx_flush(nvq);
+				vsc_vq_discard(vq, 1);
+				vsc_poll_start(&nvq->sock_poll, sock->file);
+				break;
+			}
+			if (err == -EINVAL) {
+				VSC_STAT_INC(&vq->stats, drops);
+				goto used;
+			}
+			/* -ENOSPC: keep the order, then send this one alone. */
+			vsc_net_tx_flush(nvq);
+			iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, out,
+				      chain_len);
+			iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
+		}
 		err = sock->ops->sendmsg(sock, &msg, len);
 		if (unlikely(err < 0)) {
 			if (err == -EAGAIN || err == -ENOMEM || err == -ENOBUFS) {
@@ -173,16 +337,19 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 			}
 			/* The socket refused the frame (bad header...). */
 			VSC_STAT_INC(&vq->stats, drops);
-		} else {
-			pkts++;
-			total += chain_len;
+			goto used;
 		}
+sent:
+		pkts++;
+		total += chain_len;
+used:
 		vq->heads[vq->nheads].id = cpu_to_vsc32(vq, head);
 		vq->heads[vq->nheads].len = 0;
 		vq->nheads++;
 		if (vsc_net_over_weight(vq, pkts, total))
 			break;
 	}
+	vsc_net_tx_flush(nvq);
 	vsc_vq_flush_used(vq);
 	VSC_STAT_ADD(&vq->stats, packets, pkts);
 	VSC_STAT_ADD(&vq->stats, bytes, total);
@@ -251,6 +418,8 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 	struct socket *sock = nvq->sock;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	struct virtio_net_hdr hdr = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	u8 drop_byte;
+	struct kvec drop = { .iov_base = &drop_byte, .iov_len = 1 };
 	bool mergeable = vsc_vq_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
 	bool logging = vsc_vq_has_feature(vq, VHOST_F_LOG_ALL);
 	size_t hdr_len = nvq->vhost_hlen + nvq->sock_hlen;
@@ -267,11 +436,11 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 	vsc_poll_stop(&nvq->sock_poll);
 
 	for (;;) {
-		sock_len = vsc_sock_peek_len(sock);
+		sock_len = vsc_sock_peek_len(nvq);
 		if (!sock_len && vq->busyloop_timeout) {
 			vsc_vq_flush_used(vq);
 			if (vsc_net_busy_poll(nvq))
-				sock_len = vsc_sock_peek_len(sock);
+				sock_len = vsc_sock_peek_len(nvq);
 		}
 		if (!sock_len) {
 			sock_empty = true;
@@ -293,9 +462,11 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 			}
 			break;
 		}
+		/* The frame we peeked at: hand it to recvmsg() directly. */
+		msg.msg_control = nvq->rx_ring ? nvq->rxq[nvq->rx_head++] : NULL;
 		if (unlikely(count > VSC_MAX_IOV)) {
 			/* Too big for the posted buffers: drop it. */
-			iov_iter_init(&msg.msg_iter, ITER_DEST, vq->iov, 1, 1);
+			iov_iter_kvec(&msg.msg_iter, ITER_DEST, &drop, 1, 1);
 			sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
 			VSC_STAT_INC(&vq->stats, drops);
 			continue;
@@ -366,8 +537,40 @@ void vsc_net_vq_init(struct vsc_net_vq *nvq, struct vsc_dev *dev,
 	vsc_poll_init(&nvq->sock_poll, vq,
 		      index == VSC_NET_VQ_RX ? EPOLLIN : EPOLLOUT, false);
 	nvq->sock = NULL;
+	nvq->tap = false;
 	nvq->rx_ring = NULL;
+	nvq->rx_head = nvq->rx_tail = 0;
+	nvq->nxdp = 0;
 	vsc_net_set_hlen(nvq, 0);
+}
+
+int vsc_net_vq_alloc(struct vsc_net_vq *nvq)
+{
+	int r = vsc_vq_alloc(&nvq->vq);
+
+	if (r)
+		return r;
+	if (nvq->vq.index == VSC_NET_VQ_TX)
+		nvq->xdp = kvmalloc_array(VSC_NET_TX_BATCH, sizeof(*nvq->xdp),
+					  GFP_KERNEL_ACCOUNT);
+	else
+		nvq->rxq = kvmalloc_array(VSC_NET_RX_BATCH, sizeof(*nvq->rxq),
+					  GFP_KERNEL_ACCOUNT);
+	if (!nvq->xdp && !nvq->rxq) {
+		vsc_vq_free(&nvq->vq);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vsc_net_vq_free(struct vsc_net_vq *nvq)
+{
+	vsc_vq_free(&nvq->vq);
+	kvfree(nvq->xdp);
+	nvq->xdp = NULL;
+	kvfree(nvq->rxq);
+	nvq->rxq = NULL;
+	vsc_page_frag_cache_drain(&nvq->frag);
 }
 
 /*
@@ -448,6 +651,7 @@ long vsc_net_set_backend(struct vsc_dev *dev, unsigned int index, int fd)
 	struct socket *sock = NULL, *old;
 	struct ptr_ring *old_ring;
 	struct vsc_net_vq *nvq;
+	bool old_tap;
 	struct vsc_vq *vq;
 	long r;
 
@@ -482,7 +686,10 @@ long vsc_net_set_backend(struct vsc_dev *dev, unsigned int index, int fd)
 	}
 
 	vsc_poll_stop(&nvq->sock_poll);
+	vsc_net_rx_unconsume(nvq);
 	old_ring = nvq->rx_ring;
+	old_tap = nvq->tap;
+	nvq->tap = sock && sock->sk->sk_family != AF_PACKET;
 	WRITE_ONCE(nvq->sock, sock);
 	WRITE_ONCE(nvq->rx_ring, sock && index == VSC_NET_VQ_RX ?
 		   vsc_tun_tap_ring(sock->file) : NULL);
@@ -494,6 +701,7 @@ long vsc_net_set_backend(struct vsc_dev *dev, unsigned int index, int fd)
 			vsc_poll_stop(&nvq->sock_poll);
 			WRITE_ONCE(nvq->sock, old);
 			WRITE_ONCE(nvq->rx_ring, old_ring);
+			nvq->tap = old_tap;
 			if (old)
 				vsc_poll_start(&nvq->sock_poll, old->file);
 			mutex_unlock(&vq->mutex);
@@ -524,6 +732,7 @@ void vsc_net_stop(struct vsc_dev *dev)
 
 		mutex_lock(&nvq->vq.mutex);
 		vsc_poll_stop(&nvq->sock_poll);
+		vsc_net_rx_unconsume(nvq);
 		old[i] = nvq->sock;
 		WRITE_ONCE(nvq->sock, NULL);
 		WRITE_ONCE(nvq->rx_ring, NULL);

@@ -8,6 +8,7 @@
 #ifndef VSC_NET_H
 #define VSC_NET_H
 
+#include <linux/mm_types.h>
 #include <linux/types.h>
 #include <linux/vhost.h>
 #include <linux/virtio_net.h>
@@ -39,16 +40,32 @@ enum {
 /* Backend features offered: none (no IOTLB messages). */
 #define VSC_NET_BACKEND_FEATURES 0ULL
 
+/* Frames handed to tun/tap in one sendmsg() (vhost-net: 64). */
+#define VSC_NET_TX_BATCH	64
+/* Frames taken from the tun/tap queue under one lock (vhost-net: 64). */
+#define VSC_NET_RX_BATCH	64
+
 struct socket;
 struct ptr_ring;
+struct xdp_buff;
 
 struct vsc_net_vq {
 	struct vsc_vq vq;
 	struct socket *sock;		/* backend; NULL when detached */
+	bool tap;			/* backend is tun/tap (not AF_PACKET) */
 	struct vsc_poll sock_poll;	/* rx: readable, tx: writable */
 	struct ptr_ring *rx_ring;	/* tun/tap queue, for peeking */
 	size_t vhost_hlen;		/* header we add/strip ourselves */
 	size_t sock_hlen;		/* header the socket adds/strips */
+
+	/* rx from tun/tap: frames taken from rx_ring, [rx_head, rx_tail) */
+	void **rxq;			/* VSC_NET_RX_BATCH */
+	unsigned int rx_head, rx_tail;
+
+	/* tx to tun/tap: frames copied into page fragments, sent as a batch */
+	struct xdp_buff *xdp;		/* VSC_NET_TX_BATCH */
+	unsigned int nxdp;
+	struct page_frag_cache frag;
 };
 
 static inline struct vsc_net_vq *to_net_vq(struct vsc_vq *vq)
@@ -58,6 +75,8 @@ static inline struct vsc_net_vq *to_net_vq(struct vsc_vq *vq)
 
 void vsc_net_vq_init(struct vsc_net_vq *nvq, struct vsc_dev *dev,
 		     unsigned int index);
+int vsc_net_vq_alloc(struct vsc_net_vq *nvq);
+void vsc_net_vq_free(struct vsc_net_vq *nvq);
 /* Header sizes for the acked features; caller holds the vq mutex. */
 void vsc_net_set_hlen(struct vsc_net_vq *nvq, u64 features);
 /* VHOST_NET_SET_BACKEND; caller holds the device mutex. */

@@ -118,45 +118,45 @@ int vsc_vq_err(struct vsc_vq *vq, int err, const char *fmt, ...)
 	return err;
 }
 
-static size_t vsc_event_size(const struct vsc_vq *vq)
+static size_t vsc_event_size(u64 features)
 {
-	return vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) ?
+	return features & (1ULL << VIRTIO_RING_F_EVENT_IDX) ?
 		sizeof(__virtio16) : 0;
 }
 
-size_t vsc_vring_desc_size(const struct vsc_vq *vq, unsigned int num)
+size_t vsc_vring_desc_size(unsigned int num)
 {
 	return sizeof(struct vring_desc) * num;
 }
 
-size_t vsc_vring_avail_size(const struct vsc_vq *vq, unsigned int num)
+size_t vsc_vring_avail_size(u64 features, unsigned int num)
 {
 	return sizeof(struct vring_avail) + sizeof(__virtio16) * num +
-		vsc_event_size(vq);
+		vsc_event_size(features);
 }
 
-size_t vsc_vring_used_size(const struct vsc_vq *vq, unsigned int num)
+size_t vsc_vring_used_size(u64 features, unsigned int num)
 {
 	return sizeof(struct vring_used) +
-		sizeof(struct vring_used_elem) * num + vsc_event_size(vq);
+		sizeof(struct vring_used_elem) * num + vsc_event_size(features);
 }
 
-bool vsc_vring_access_ok(const struct vsc_vq *vq, unsigned int num,
+bool vsc_vring_access_ok(u64 features, unsigned int num,
 			 struct vring_desc __user *desc,
 			 struct vring_avail __user *avail,
 			 struct vring_used __user *used)
 {
 	if (!desc || !avail || !used)
 		return false;
-	return access_ok(desc, vsc_vring_desc_size(vq, num)) &&
-	       access_ok(avail, vsc_vring_avail_size(vq, num)) &&
-	       access_ok(used, vsc_vring_used_size(vq, num));
+	return access_ok(desc, vsc_vring_desc_size(num)) &&
+	       access_ok(avail, vsc_vring_avail_size(features, num)) &&
+	       access_ok(used, vsc_vring_used_size(features, num));
 }
 
 bool vsc_vq_access_ok(const struct vsc_vq *vq)
 {
-	return vsc_vring_access_ok(vq, vq->num, vq->desc, vq->avail,
-				   vq->used) &&
+	return vsc_vring_access_ok(vq->acked_features, vq->num, vq->desc,
+				   vq->avail, vq->used) &&
 	       vsc_vq_log_access_ok(vq, vq->log_base);
 }
 
@@ -186,7 +186,7 @@ bool vsc_vq_log_access_ok(const struct vsc_vq *vq, void __user *log_base)
 	}
 	return !vq->log_used ||
 	       vsc_log_access_ok(log_base, vq->log_addr,
-				 vsc_vring_used_size(vq, vq->num));
+				 vsc_vring_used_size(vq->acked_features, vq->num));
 }
 
 /*
@@ -258,6 +258,13 @@ int vsc_vq_log_write(struct vsc_vq *vq, const struct vsc_log *log,
 	return 0;
 }
 
+/*
+ * Ring metadata (desc, avail, used and their event fields) is accessed
+ * with the unchecked __get_user()/__put_user()/__copy_*_user(): a handler
+ * only runs with a backend attached, and a backend is only attached, a
+ * ring only moved (SET_VRING_ADDR) and the features only changed
+ * (SET_FEATURES) after vsc_vring_access_ok() accepted the whole range.
+ */
 static __virtio16 __user *vsc_used_event(const struct vsc_vq *vq)
 {
 	return &vq->avail->ring[vq->num];
@@ -270,7 +277,7 @@ static __virtio16 __user *vsc_avail_event(const struct vsc_vq *vq)
 
 static int vsc_vq_write_used_flags(struct vsc_vq *vq)
 {
-	if (put_user(cpu_to_vsc16(vq, vq->used_flags), &vq->used->flags))
+	if (__put_user(cpu_to_vsc16(vq, vq->used_flags), &vq->used->flags))
 		return vsc_vq_err(vq, -EFAULT, "cannot write used flags at %p",
 				  &vq->used->flags);
 	if (unlikely(vq->log_used))
@@ -281,7 +288,7 @@ static int vsc_vq_write_used_flags(struct vsc_vq *vq)
 
 static int vsc_vq_write_avail_event(struct vsc_vq *vq)
 {
-	if (put_user(cpu_to_vsc16(vq, vq->avail_idx), vsc_avail_event(vq)))
+	if (__put_user(cpu_to_vsc16(vq, vq->avail_idx), vsc_avail_event(vq)))
 		return vsc_vq_err(vq, -EFAULT, "cannot write avail event at %p",
 				  vsc_avail_event(vq));
 	if (unlikely(vq->log_used))
@@ -323,7 +330,7 @@ static int vsc_vq_fetch_avail_idx(struct vsc_vq *vq)
 	__virtio16 raw;
 	u16 idx;
 
-	if (get_user(raw, &vq->avail->idx))
+	if (__get_user(raw, &vq->avail->idx))
 		return vsc_vq_err(vq, -EFAULT, "cannot read avail index at %p",
 				  &vq->avail->idx);
 	idx = vsc16_to_cpu(vq, raw);
@@ -478,7 +485,7 @@ int vsc_vq_get_chain(struct vsc_vq *vq, struct iovec *iov,
 			return vq->num;
 	}
 
-	if (get_user(raw_head, &vq->avail->ring[last & (vq->num - 1)]))
+	if (__get_user(raw_head, &vq->avail->ring[last & (vq->num - 1)]))
 		return vsc_vq_err(vq, -EFAULT, "cannot read avail entry %u",
 				  last & (vq->num - 1));
 	c.head = vsc16_to_cpu(vq, raw_head);
@@ -493,7 +500,7 @@ int vsc_vq_get_chain(struct vsc_vq *vq, struct iovec *iov,
 			return vsc_vq_err(vq, -EINVAL,
 					  "chain %u: descriptor loop (more than %u links)",
 					  c.head, vq->num);
-		if (copy_from_user(&raw, vq->desc + i, sizeof(raw)))
+		if (__copy_from_user(&raw, vq->desc + i, sizeof(raw)))
 			return vsc_vq_err(vq, -EFAULT,
 					  "cannot read descriptor %u", i);
 		vsc_desc_decode(vq, &raw, &d);
@@ -537,7 +544,7 @@ int vsc_vq_add_used(struct vsc_vq *vq, const struct vring_used_elem *heads,
 		unsigned int start = idx & (vq->num - 1);
 		unsigned int n = min(count, vq->num - start);
 
-		if (copy_to_user(&vq->used->ring[start], heads,
+		if (__copy_to_user(&vq->used->ring[start], heads,
 				 n * sizeof(*heads)))
 			return vsc_vq_err(vq, -EFAULT,
 					  "cannot write used entries at %p",
@@ -551,7 +558,7 @@ int vsc_vq_add_used(struct vsc_vq *vq, const struct vring_used_elem *heads,
 	}
 	/* Entries before the index that publishes them. */
 	smp_wmb();
-	if (put_user(cpu_to_vsc16(vq, new), &vq->used->idx))
+	if (__put_user(cpu_to_vsc16(vq, new), &vq->used->idx))
 		return vsc_vq_err(vq, -EFAULT, "cannot write used index at %p",
 				  &vq->used->idx);
 	if (unlikely(vq->log_used))
@@ -578,7 +585,7 @@ static bool vsc_vq_need_signal(struct vsc_vq *vq)
 		return true;
 
 	if (!vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
-		if (get_user(v, &vq->avail->flags))
+		if (__get_user(v, &vq->avail->flags))
 			return true;
 		return !(vsc16_to_cpu(vq, v) & VRING_AVAIL_F_NO_INTERRUPT);
 	}
@@ -590,7 +597,7 @@ static bool vsc_vq_need_signal(struct vsc_vq *vq)
 	vq->signalled_used_valid = true;
 	if (unlikely(!valid))
 		return true;
-	if (get_user(v, vsc_used_event(vq)))
+	if (__get_user(v, vsc_used_event(vq)))
 		return true;
 	return vring_need_event(vsc16_to_cpu(vq, v), new, old);
 }

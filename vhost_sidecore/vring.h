@@ -131,11 +131,11 @@ int vsc_vq_alloc(struct vsc_vq *vq);
 void vsc_vq_free(struct vsc_vq *vq);
 void vsc_vq_reset(struct vsc_vq *vq);
 
-/* Ring byte sizes for a ring of @num entries. */
-size_t vsc_vring_desc_size(const struct vsc_vq *vq, unsigned int num);
-size_t vsc_vring_avail_size(const struct vsc_vq *vq, unsigned int num);
-size_t vsc_vring_used_size(const struct vsc_vq *vq, unsigned int num);
-bool vsc_vring_access_ok(const struct vsc_vq *vq, unsigned int num,
+/* Ring byte sizes for a ring of @num entries under @features. */
+size_t vsc_vring_desc_size(unsigned int num);
+size_t vsc_vring_avail_size(u64 features, unsigned int num);
+size_t vsc_vring_used_size(u64 features, unsigned int num);
+bool vsc_vring_access_ok(u64 features, unsigned int num,
 			 struct vring_desc __user *desc,
 			 struct vring_avail __user *avail,
 			 struct vring_used __user *used);
