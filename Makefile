@@ -21,18 +21,26 @@ TOPDIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 
+# Only the targets that build against a kernel fail without a build tree
+# (make check installs the headers first).
+KDIR_ERROR :=
 ifeq ($(wildcard $(KDIR)/Makefile),)
   ifneq ($(filter command line environment,$(origin KDIR) $(origin KVER)),)
-    $(error KDIR=$(KDIR) has no kernel build tree (install linux-headers-$(KVER)))
+    KDIR_ERROR := KDIR=$(KDIR) has no kernel build tree (install linux-headers-$(KVER))
+  else
+    KDIR_AUTO := $(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V))
+    ifeq ($(KDIR_AUTO),)
+      KDIR_ERROR := no build tree for $(KVER) and no Debian linux-headers-*-amd64 installed
+    else
+      override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
+      override KDIR := $(KDIR_AUTO)
+      ifneq ($(filter-out check demo bench unit style clean,$(or $(MAKECMDGOALS),all)),)
+        $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
+      endif
+    endif
   endif
-  KDIR_AUTO := $(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V))
-  ifeq ($(KDIR_AUTO),)
-    $(error no build tree for $(KVER) and no Debian linux-headers-*-amd64 installed)
-  endif
-  override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
-  override KDIR := $(KDIR_AUTO)
-  $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
 endif
+need-kdir = $(if $(KDIR_ERROR),$(error $(KDIR_ERROR)))
 
 VSC_VERSION ?= $(shell $(TOPDIR)/tools/version)
 export VSC_VERSION
@@ -45,13 +53,13 @@ TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile)
 all: module tools
 
 module:
-	$(MAKE) -C $(KDIR) M=$(TOPDIR) modules
+	$(need-kdir)$(MAKE) -C $(KDIR) M=$(TOPDIR) modules
 
 tools:
 	$(foreach d,$(TOOLS_DIRS),$(MAKE) -C $(dir $(d)) &&) true
 
 module-install install: module
-	$(MAKE) -C $(KDIR) M=$(TOPDIR) modules_install
+	$(need-kdir)$(MAKE) -C $(KDIR) M=$(TOPDIR) modules_install
 	depmod -a $(KVER)
 
 unit:
@@ -70,10 +78,10 @@ style:
 	$(TOPDIR)/tools/style
 
 sparse:
-	$(MAKE) -C $(KDIR) M=$(TOPDIR) C=2 W=1 modules
+	$(need-kdir)$(MAKE) -C $(KDIR) M=$(TOPDIR) C=2 W=1 modules
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(TOPDIR) clean
+	$(if $(KDIR_ERROR),,$(MAKE) -C $(KDIR) M=$(TOPDIR) clean)
 	$(MAKE) -C $(TOPDIR)/tests/unit clean
 	$(MAKE) -C $(TOPDIR)/selftests clean
 	$(foreach d,$(TOOLS_DIRS),$(MAKE) -C $(dir $(d)) clean &&) true
