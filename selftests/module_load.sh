@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Load and unload the module repeatedly; the device node must come and go.
+# Module parameters of the policy; unload with sidecores running.
 . "$(dirname "$0")/lib/common.sh"
 
-tap_header 3
+tap_header 9
 [ -r "$VSC_MODULE" ] || { echo "1..0 # SKIP $VSC_MODULE not built"; exit $KSFT_SKIP; }
 
 vsc_unload
@@ -16,6 +17,20 @@ for i in $(seq $cycles); do
 	if [ -e "$VSC_DEV" ]; then failed="$VSC_DEV left after rmmod #$i"; break; fi
 done
 if [ -z "$failed" ]; then ok "$cycles insmod/rmmod cycles"; else diag "$failed"; not_ok "$cycles insmod/rmmod cycles"; fi
+
+SYS=/sys/kernel/vhost_sidecore
+if [ "$(nproc)" -ge 2 ]; then
+	check "insmod policy=sidecore cpus=1" insmod "$VSC_MODULE" policy=sidecore cpus=1
+	check "the parameters set the policy and start a sidecore on CPU 1" \
+		test "$(cat $SYS/policy)/$(cat $SYS/running)" = "sidecore/1"
+	check "rmmod with a sidecore running" rmmod vhost_sidecore
+else
+	for i in 1 2 3; do skip "policy parameters: needs 2 CPUs"; done
+fi
+check "insmod policy=bogus is refused" sh -c "! insmod '$VSC_MODULE' policy=bogus 2>/dev/null"
+check "insmod policy=sidecore without cpus is refused" \
+	sh -c "! insmod '$VSC_MODULE' policy=sidecore 2>/dev/null"
+check "a refused load leaves nothing behind" test ! -e $SYS -a ! -e "$VSC_DEV"
 
 vsc_ensure_loaded
 ver=$(cat /sys/module/vhost_sidecore/version 2>/dev/null)

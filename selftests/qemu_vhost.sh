@@ -4,7 +4,9 @@
 # Standard Debian QEMU as a second-level guest, attached to our device
 # with -netdev tap,vhost=on,vhostfd=N: link up, ping both ways, iperf3 TCP
 # 10 s each direction; our counters show the traffic; both kernel logs
-# clean (the runner checks this VM's).
+# clean (the runner checks this VM's). Then the same with policy sidecore
+# (vqs polled on CPU 1), and one run across ondemand -> sidecore ->
+# ondemand switches.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/nested.sh"
 
@@ -18,6 +20,7 @@ cleanup() {
 	[ -n "${NESTED_PID[g0]:-}" ] && kill -9 "${NESTED_PID[g0]}" 2>/dev/null
 	[ -n "${iperf_pid:-}" ] && kill "$iperf_pid" 2>/dev/null
 	ip link del vsq0 2>/dev/null
+	echo ondemand > /sys/kernel/vhost_sidecore/policy 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -30,6 +33,22 @@ for dir in TX RX; do
 	cat /tmp/iperf | tail -n 4
 	echo "VSC-GUEST: IPERF-\$dir \$(awk '/receiver/ { print \$7 }' /tmp/iperf)"
 done
+# The host puts our queues on a sidecore now.
+echo "VSC-GUEST: PHASE-SC"
+sleep 5
+for dir in TX RX; do
+	opt=; [ \$dir = RX ] && opt=-R
+	iperf3 -c \$VSC_PEER -t $IPERF_SECS -f m \$opt > /tmp/iperf 2>&1
+	cat /tmp/iperf | tail -n 4
+	echo "VSC-GUEST: IPERF-SC\$dir \$(awk '/receiver/ { print \$7 }' /tmp/iperf)"
+done
+# ... back to ondemand, then switched while this run goes on.
+echo "VSC-GUEST: PHASE-SWITCH"
+sleep 5
+echo "VSC-GUEST: SWITCH-START"
+iperf3 -c \$VSC_PEER -t $((IPERF_SECS * 2)) -f m > /tmp/iperf 2>&1
+cat /tmp/iperf | tail -n 4
+echo "VSC-GUEST: IPERF-SWITCH \$(awk '/receiver/ { print \$7 }' /tmp/iperf)"
 # Stay up a moment: the host reads our device counters now.
 echo "VSC-GUEST: HOLD"
 sleep 5
@@ -67,17 +86,52 @@ fi
 nested_wait g0 "VSC-GUEST: PING" 120
 check "guest pings the host" test "$(nested_result g0 PING)" = ok
 
-nested_wait g0 "VSC-GUEST: HOLD" $((IPERF_SECS * 2 + 300))
+SYS=/sys/kernel/vhost_sidecore
+vq_modes() { grep " $qpid qemu-system-x86 " /sys/kernel/debug/vhost_sidecore/vqs | awk '{ print $5 }' | sort -u | tr '\n' ' '; }
+set_policy() {	# policy [cpus]
+	echo ondemand > $SYS/policy && echo "${2:-}" > $SYS/cpus &&
+		{ [ "$1" = ondemand ] || echo "$1" > $SYS/policy; }
+}
+
+nested_wait g0 "VSC-GUEST: PHASE-SC" $((IPERF_SECS * 2 + 300))
 grep " $qpid qemu-system-x86 " /sys/kernel/debug/vhost_sidecore/vqs > /tmp/qemu_vhost.counters
-grep -a -A0 -B3 'VSC-GUEST: IPERF' "$NESTED_DIR/g0.log" | tr -d '\r' | sed 's/^/# /'
 tx=$(nested_result g0 IPERF-TX)
 rx=$(nested_result g0 IPERF-RX)
-diag "iperf3 guest->host ${tx:-?} Mbit/s, host->guest ${rx:-?} Mbit/s"
+diag "ondemand: iperf3 guest->host ${tx:-?} Mbit/s, host->guest ${rx:-?} Mbit/s"
 check "iperf3 TCP guest->host for ${IPERF_SECS}s" awk -v v="${tx:-0}" 'BEGIN { exit !(v > 0) }'
 check "iperf3 TCP host->guest for ${IPERF_SECS}s" awk -v v="${rx:-0}" 'BEGIN { exit !(v > 0) }'
 sed 's/^/# counters: /' /tmp/qemu_vhost.counters
 check "our rx and tx queues carried the traffic" \
 	awk '$8 < 1000 { bad = 1 } END { exit bad || NR != 2 }' /tmp/qemu_vhost.counters
+
+check "policy sidecore cpus=1" set_policy sidecore 1
+modes=$(vq_modes)
+diag "vq modes: $modes"
+check "QEMU's vqs are polled by the sidecore on CPU 1" test "$modes" = "sidecore:1 "
+kicks0=$(grep " $qpid qemu-system-x86 " /sys/kernel/debug/vhost_sidecore/vqs | awk '{ k += $10; p += $8 } END { print k, p }')
+nested_wait g0 "VSC-GUEST: PHASE-SWITCH" $((IPERF_SECS * 2 + 300))
+kicks1=$(grep " $qpid qemu-system-x86 " /sys/kernel/debug/vhost_sidecore/vqs | awk '{ k += $10; p += $8 } END { print k, p }')
+sctx=$(nested_result g0 IPERF-SCTX)
+scrx=$(nested_result g0 IPERF-SCRX)
+diag "sidecore: iperf3 guest->host ${sctx:-?} Mbit/s, host->guest ${scrx:-?} Mbit/s"
+diag "sidecore: guest kicks / frames: $(echo $kicks0 $kicks1 | awk '{ printf "%d / %d", $3 - $1, $4 - $2 }')"
+check "sidecore: iperf3 TCP guest->host for ${IPERF_SECS}s" awk -v v="${sctx:-0}" 'BEGIN { exit !(v > 0) }'
+check "sidecore: iperf3 TCP host->guest for ${IPERF_SECS}s" awk -v v="${scrx:-0}" 'BEGIN { exit !(v > 0) }'
+
+check "back to policy ondemand before the switch run" set_policy ondemand
+nested_wait g0 "VSC-GUEST: SWITCH-START" 120
+sleep $((IPERF_SECS / 2))
+set_policy sidecore 1; m1=$(vq_modes)
+sleep $((IPERF_SECS / 2))
+set_policy ondemand; m2=$(vq_modes)
+diag "during the run: $m1-> $m2"
+check "switched ondemand -> sidecore -> ondemand during the run" \
+	test "$m1/$m2" = "sidecore:1 /ondemand "
+nested_wait g0 "VSC-GUEST: HOLD" $((IPERF_SECS * 4 + 300))
+sw=$(nested_result g0 IPERF-SWITCH)
+grep -a -A0 -B3 'VSC-GUEST: IPERF' "$NESTED_DIR/g0.log" | tr -d '\r' | sed 's/^/# /'
+diag "across the switches: iperf3 guest->host ${sw:-?} Mbit/s"
+check "iperf3 TCP across the switches completes" awk -v v="${sw:-0}" 'BEGIN { exit !(v > 0) }'
 nested_wait g0 "VSC-GUEST: DONE" 60
 nested_stop g0
 check "QEMU exited cleanly" sh -c "! grep -qi error '$NESTED_DIR/g0.qemu.log'"

@@ -114,6 +114,9 @@ static void vsc_dev_teardown(struct vsc_dev *dev)
 {
 	int i;
 
+	/* Off the sidecores first: they must not outlive the owner mm. */
+	if (dev->mm)
+		vsc_exec_dev_del(dev);
 	for (i = 0; i < VSC_NET_NVQS; i++) {
 		struct vsc_vq *vq = &dev->vqs[i].vq;
 
@@ -201,6 +204,8 @@ static long vsc_dev_set_owner(struct vsc_dev *dev)
 	dev->mm = mm;
 	dev->owner_pid = task_tgid_nr(current);
 	get_task_comm(dev->owner_comm, current);
+	/* From here the policy may put the vqs on sidecores. */
+	vsc_exec_dev_add(dev);
 	return 0;
 
 err_worker:

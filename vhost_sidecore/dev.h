@@ -34,6 +34,7 @@ struct vsc_dev {
 	char owner_comm[TASK_COMM_LEN];
 
 	struct vsc_worker worker;
+	struct list_head exec_node;	/* vsc_exec_devs, while owned */
 	struct vsc_net_vq vqs[VSC_NET_NVQS];
 
 	struct vsc_memtable *mem;

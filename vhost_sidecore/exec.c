@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Executors: the on-demand worker of each device, and the glue that turns
- * a guest kick or a socket wake-up into a handler run on whichever
- * executor currently owns the vq.
+ * Executors: the on-demand worker of each device, the glue that turns a
+ * guest kick or a socket wake-up into a handler run on whichever executor
+ * currently owns the vq, and moves of vqs between executors.
  *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
@@ -15,7 +15,11 @@
 
 #include "dev.h"
 #include "exec.h"
+#include "sidecore.h"
 #include "vring.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 #define VSC_WORK_QUEUED 0
 
@@ -195,27 +199,56 @@ void vsc_exec_queue(struct vsc_vq *vq)
 	}
 }
 
-void vsc_exec_run(struct vsc_vq *vq)
+/* One handler run; vq->mutex held. Returns the frames it moved. */
+static u64 vsc_exec_handle(struct vsc_vq *vq)
 {
-	u64 start;
+	u64 start = local_clock(), before = vq->stats.packets;
 
-	mutex_lock(&vq->mutex);
-	start = local_clock();
 	if (vq->handle)
 		vq->handle(vq);
 	VSC_STAT_INC(&vq->stats, runs);
 	VSC_STAT_ADD(&vq->stats, run_ns, local_clock() - start);
+	return vq->stats.packets - before;
+}
+
+void vsc_exec_run(struct vsc_vq *vq)
+{
+	mutex_lock(&vq->mutex);
+	vsc_exec_handle(vq);
 	mutex_unlock(&vq->mutex);
+}
+
+/*
+ * A sidecore's look at one vq (owner mm in use): run the handler if there
+ * is work. Never waits for an ioctl that holds the vq: it looks again on
+ * the next pass. Returns the frames moved, or -1 when nothing ran.
+ */
+int vsc_exec_poll(struct vsc_vq *vq)
+{
+	int n = -1;
+
+	if (!mutex_trylock(&vq->mutex))
+		return -1;
+	if (vq->has_work && vq->has_work(vq))
+		n = min_t(u64, vsc_exec_handle(vq), INT_MAX);
+	mutex_unlock(&vq->mutex);
+	return n;
 }
 
 static void vsc_vq_work_fn(struct vsc_work *work)
 {
-	vsc_exec_run(container_of(work, struct vsc_vq, work));
+	struct vsc_vq *vq = container_of(work, struct vsc_vq, work);
+
+	/* Queued just before a move to a sidecore: it polls the vq now. */
+	if (READ_ONCE(vq->mode) != VSC_EXEC_ONDEMAND)
+		return;
+	vsc_exec_run(vq);
 }
 
 void vsc_exec_init_vq(struct vsc_vq *vq)
 {
 	vq->mode = VSC_EXEC_ONDEMAND;
+	vq->sc = NULL;
 	vsc_work_init(&vq->work, vsc_vq_work_fn);
 }
 
@@ -224,7 +257,146 @@ bool vsc_exec_should_yield(struct vsc_vq *vq)
 	return need_resched() || vsc_worker_has_work(&vq->dev->worker);
 }
 
+/*
+ * Sidecore runs happen under vq->mutex and read the backend there, so
+ * once an ioctl has changed a vq under its mutex no sidecore uses the old
+ * state; only the worker's queue needs draining.
+ */
 void vsc_exec_flush(struct vsc_dev *dev)
 {
 	vsc_worker_flush(&dev->worker);
+}
+
+DEFINE_MUTEX(vsc_exec_lock);
+LIST_HEAD(vsc_exec_devs);
+struct vsc_move_stats vsc_move_stats;
+void (*vsc_exec_dev_added)(struct vsc_dev *dev);
+
+void vsc_exec_dev_add(struct vsc_dev *dev)
+{
+	mutex_lock(&vsc_exec_lock);
+	list_add_tail(&dev->exec_node, &vsc_exec_devs);
+	if (vsc_exec_dev_added)
+		vsc_exec_dev_added(dev);
+	mutex_unlock(&vsc_exec_lock);
+}
+
+void vsc_exec_dev_del(struct vsc_dev *dev)
+{
+	int i;
+
+	mutex_lock(&vsc_exec_lock);
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		vsc_exec_move(&dev->vqs[i].vq, NULL);
+	list_del(&dev->exec_node);
+	mutex_unlock(&vsc_exec_lock);
+}
+
+int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to)
+{
+	struct vsc_sidecore *from = vq->sc;
+	struct vsc_dev *dev = vq->dev;
+	u64 start, ns;
+
+	lockdep_assert_held(&vsc_exec_lock);
+	if (from == to)
+		return 0;
+	if (to && to->nassigned >= VSC_SIDECORE_MAX_VQS)
+		return -ENOSPC;
+	start = ktime_get_ns();
+	if (from) {
+		/* Returns between two handler runs of the sidecore. */
+		vsc_sidecore_request(from, vq, false);
+		from->nassigned--;
+	} else {
+		/* No new worker runs; wait out the queued and running ones. */
+		WRITE_ONCE(vq->mode, VSC_EXEC_SIDECORE);
+		vsc_worker_flush(&dev->worker);
+	}
+	vq->sc = to;
+	if (to) {
+		to->nassigned++;
+		vsc_sidecore_request(to, vq, true);
+	} else {
+		/*
+		 * Notifications were off and the socket unwatched: one run
+		 * on the worker handles what is there, then turns both on
+		 * again and looks once more, so no kick is lost.
+		 */
+		WRITE_ONCE(vq->mode, VSC_EXEC_ONDEMAND);
+		vsc_worker_queue(&dev->worker, &vq->work);
+	}
+	ns = ktime_get_ns() - start;
+	WRITE_ONCE(vsc_move_stats.moves, vsc_move_stats.moves + 1);
+	WRITE_ONCE(vsc_move_stats.total_ns, vsc_move_stats.total_ns + ns);
+	WRITE_ONCE(vsc_move_stats.last_ns, ns);
+	if (ns > vsc_move_stats.max_ns)
+		WRITE_ONCE(vsc_move_stats.max_ns, ns);
+	trace_vq_move(dev->id, vq->index, from ? from->cpu : -1,
+		      to ? to->cpu : -1, ns);
+	return 0;
+}
+
+/* Sidecores by CPU, under vsc_exec_lock. */
+static struct vsc_sidecore **vsc_cores;
+
+struct vsc_sidecore *vsc_exec_core(int cpu)
+{
+	lockdep_assert_held(&vsc_exec_lock);
+	return vsc_cores[cpu];
+}
+
+int vsc_exec_core_start(int cpu)
+{
+	struct vsc_sidecore *sc;
+
+	lockdep_assert_held(&vsc_exec_lock);
+	if (vsc_cores[cpu])
+		return 0;
+	sc = vsc_sidecore_create(cpu);
+	if (IS_ERR(sc)) {
+		pr_warn("cannot start a sidecore on CPU %d: %ld\n", cpu,
+			PTR_ERR(sc));
+		return PTR_ERR(sc);
+	}
+	vsc_cores[cpu] = sc;
+	trace_sidecore_state(cpu, true);
+	return 0;
+}
+
+void vsc_exec_core_stop(int cpu)
+{
+	struct vsc_sidecore *sc = vsc_cores[cpu];
+	struct vsc_dev *dev;
+	int i;
+
+	lockdep_assert_held(&vsc_exec_lock);
+	if (!sc)
+		return;
+	/* Whatever is still there goes back to its worker. */
+	list_for_each_entry(dev, &vsc_exec_devs, exec_node)
+		for (i = 0; i < VSC_NET_NVQS; i++)
+			if (dev->vqs[i].vq.sc == sc)
+				vsc_exec_move(&dev->vqs[i].vq, NULL);
+	vsc_cores[cpu] = NULL;
+	vsc_sidecore_destroy(sc);
+	trace_sidecore_state(cpu, false);
+}
+
+int vsc_exec_init(void)
+{
+	vsc_cores = kcalloc(nr_cpu_ids, sizeof(*vsc_cores), GFP_KERNEL);
+	return vsc_cores ? 0 : -ENOMEM;
+}
+
+/* Every device is closed (the module is going away). */
+void vsc_exec_exit(void)
+{
+	unsigned int cpu;
+
+	mutex_lock(&vsc_exec_lock);
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		vsc_exec_core_stop(cpu);
+	mutex_unlock(&vsc_exec_lock);
+	kfree(vsc_cores);
 }

@@ -2,9 +2,14 @@
 /*
  * Where a virtqueue's handler runs. Every vq has exactly one executor at a
  * time: its device's on-demand worker (a kthread that sleeps until a kick
- * or socket wake-up queues work) or a sidecore. The data plane only ever
- * calls vsc_exec_queue() ("this vq has something to do") and
- * vsc_exec_flush(); the handler itself does not know which thread runs it.
+ * or socket wake-up queues work) or a sidecore (a kthread pinned to one CPU
+ * that polls many vqs, see sidecore.h). The data plane only ever calls
+ * vsc_exec_queue() ("this vq has something to do"), vsc_exec_polled()
+ * ("will someone look again without a notification?") and
+ * vsc_exec_flush(); the handler itself does not care which thread runs it.
+ *
+ * Control (the manager, sysfs, hotplug) moves vqs with vsc_exec_move()
+ * under vsc_exec_lock. Lock order: dev->mutex, vsc_exec_lock, vq->mutex.
  *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
@@ -17,7 +22,9 @@
 
 struct vsc_dev;
 struct vsc_vq;
+struct vsc_sidecore;
 struct mm_struct;
+struct mutex;
 
 enum vsc_exec_mode {
 	VSC_EXEC_ONDEMAND = 0,
@@ -67,16 +74,63 @@ void vsc_poll_stop(struct vsc_poll *p);
 /* A new vq starts on its device's on-demand worker. */
 void vsc_exec_init_vq(struct vsc_vq *vq);
 
+/*
+ * Is the vq polled (no guest notifications, no socket wake-ups needed)?
+ * vsc_exec_polled() is in vring.h, next to struct vsc_vq.
+ */
+
 /* The vq has work: have its current executor run the handler soon. */
 void vsc_exec_queue(struct vsc_vq *vq);
 
 /* Run the vq's handler once, here (executor context, owner mm active). */
 void vsc_exec_run(struct vsc_vq *vq);
+/* A sidecore's look at @vq: frames moved, or -1 if nothing ran. */
+int vsc_exec_poll(struct vsc_vq *vq);
 
 /* Should a handler that is busy-polling give the CPU back? */
 bool vsc_exec_should_yield(struct vsc_vq *vq);
 
 /* Wait until every handler run queued before this call has finished. */
 void vsc_exec_flush(struct vsc_dev *dev);
+
+/*
+ * Devices whose vqs may run on sidecores: from SET_OWNER (dev->mm set)
+ * until teardown. vsc_exec_dev_del() brings every vq back to its worker
+ * before it returns, so a sidecore never touches a device without owner.
+ * Both take vsc_exec_lock; the caller holds dev->mutex.
+ */
+extern struct mutex vsc_exec_lock;
+extern struct list_head vsc_exec_devs;
+void vsc_exec_dev_add(struct vsc_dev *dev);
+void vsc_exec_dev_del(struct vsc_dev *dev);
+/* Set by the policy: place a new device's vqs (vsc_exec_lock held). */
+extern void (*vsc_exec_dev_added)(struct vsc_dev *dev);
+
+/*
+ * Sidecores, at most one per CPU, all under vsc_exec_lock. Stopping one
+ * first moves what it still polls back to the on-demand workers.
+ */
+struct vsc_sidecore *vsc_exec_core(int cpu);
+int vsc_exec_core_start(int cpu);
+void vsc_exec_core_stop(int cpu);
+
+/*
+ * Move @vq to sidecore @to, or to its on-demand worker when @to is NULL:
+ * stop at a safe point between handler runs, switch, resume. Caller holds
+ * vsc_exec_lock. 0, or -ENOSPC when @to polls as many vqs as it can.
+ */
+int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to);
+
+/* Move latency, over every move since load (read locklessly). */
+struct vsc_move_stats {
+	u64 moves;
+	u64 total_ns;
+	u64 max_ns;
+	u64 last_ns;
+};
+extern struct vsc_move_stats vsc_move_stats;
+
+int vsc_exec_init(void);
+void vsc_exec_exit(void);
 
 #endif /* VSC_EXEC_H */

@@ -249,6 +249,7 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	unsigned int out, in, pkts = 0;
 	size_t total = 0, chain_len, len;
+	bool polled = vsc_exec_polled(vq);
 	bool batch;
 	int head, err;
 
@@ -276,6 +277,9 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 			break;
 		if (head == vq->num) {
 			vsc_net_tx_flush(nvq);
+			/* Polled: the executor looks again, no kick needed. */
+			if (polled)
+				break;
 			if (vq->busyloop_timeout) {
 				vsc_vq_flush_used(vq);
 				if (vsc_net_busy_poll(nvq))
@@ -314,7 +318,9 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 			if (err == -ENOMEM) {
 				vsc_net_tx_flush(nvq);
 				vsc_vq_discard(vq, 1);
-				vsc_poll_start(&nvq->sock_poll, sock->file);
+				if (!polled)
+					vsc_poll_start(&nvq->sock_poll,
+						       sock->file);
 				break;
 			}
 			if (err == -EINVAL) {
@@ -332,7 +338,9 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 			if (err == -EAGAIN || err == -ENOMEM || err == -ENOBUFS) {
 				/* Backend full: retry when it is writable. */
 				vsc_vq_discard(vq, 1);
-				vsc_poll_start(&nvq->sock_poll, sock->file);
+				if (!polled)
+					vsc_poll_start(&nvq->sock_poll,
+						       sock->file);
 				break;
 			}
 			/* The socket refused the frame (bad header...). */
@@ -424,6 +432,7 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 	bool logging = vsc_vq_has_feature(vq, VHOST_F_LOG_ALL);
 	size_t hdr_len = nvq->vhost_hlen + nvq->sock_hlen;
 	unsigned int pkts = 0, nseg, nlog = 0;
+	bool polled = vsc_exec_polled(vq);
 	bool sock_empty = false;
 	struct iov_iter fixup;
 	__virtio16 nbufs;
@@ -437,7 +446,7 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 
 	for (;;) {
 		sock_len = vsc_sock_peek_len(nvq);
-		if (!sock_len && vq->busyloop_timeout) {
+		if (!sock_len && vq->busyloop_timeout && !polled) {
 			vsc_vq_flush_used(vq);
 			if (vsc_net_busy_poll(nvq))
 				sock_len = vsc_sock_peek_len(nvq);
@@ -456,6 +465,8 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 			break;
 		if (!count) {
 			/* Out of buffers: wait for the guest to post more. */
+			if (polled)
+				break;
 			if (unlikely(vsc_vq_enable_notify(vq))) {
 				vsc_vq_disable_notify(vq);
 				continue;
@@ -512,13 +523,27 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 			break;
 	}
 	/* Socket drained: have it wake us when the next frame arrives. */
-	if (sock_empty)
+	if (sock_empty && !polled)
 		vsc_poll_start(&nvq->sock_poll, sock->file);
 	vsc_vq_flush_used(vq);
 	VSC_STAT_ADD(&vq->stats, packets, pkts);
 	VSC_STAT_ADD(&vq->stats, bytes, total);
 	if (!pkts)
 		VSC_STAT_INC(&vq->stats, empty_runs);
+}
+
+/* Polling (sidecores, vq mutex held): would a handler run move frames? */
+static bool vsc_net_tx_has_work(struct vsc_vq *vq)
+{
+	return to_net_vq(vq)->sock && !vq->broken && !vsc_vq_avail_empty(vq);
+}
+
+static bool vsc_net_rx_has_work(struct vsc_vq *vq)
+{
+	struct vsc_net_vq *nvq = to_net_vq(vq);
+
+	return nvq->sock && !vq->broken && vsc_net_rx_pending(nvq) &&
+	       !vsc_vq_avail_empty(vq);
 }
 
 void vsc_net_vq_init(struct vsc_net_vq *nvq, struct vsc_dev *dev,
@@ -533,6 +558,8 @@ void vsc_net_vq_init(struct vsc_net_vq *nvq, struct vsc_dev *dev,
 	vsc_exec_init_vq(vq);
 	vq->handle = index == VSC_NET_VQ_RX ? vsc_net_handle_rx :
 					      vsc_net_handle_tx;
+	vq->has_work = index == VSC_NET_VQ_RX ? vsc_net_rx_has_work :
+						vsc_net_tx_has_work;
 	vsc_poll_init(&vq->kick_poll, vq, EPOLLIN, true);
 	vsc_poll_init(&nvq->sock_poll, vq,
 		      index == VSC_NET_VQ_RX ? EPOLLIN : EPOLLOUT, false);

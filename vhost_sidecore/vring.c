@@ -243,6 +243,7 @@ int vsc_vq_log_write(struct vsc_vq *vq, const struct vsc_log *log,
 	unsigned int i;
 	int r;
 
+	/* The guest's data before the dirty bits that announce it. */
 	smp_wmb();
 	for (i = 0; i < nlog && len; i++) {
 		u64 l = min(log[i].len, len);

@@ -84,9 +84,12 @@ struct vsc_vq {
 	void (*handle)(struct vsc_vq *vq);
 	bool broken;
 
-	/* Executor (exec.c). */
+	/* Executor (exec.c): mode changes only in vsc_exec_move(). */
 	enum vsc_exec_mode mode;
 	struct vsc_work work;
+	struct vsc_sidecore *sc;	/* under vsc_exec_lock; NULL: worker */
+	/* Polling: is there work? Called by a sidecore with mutex held. */
+	bool (*has_work)(struct vsc_vq *vq);
 
 	struct vsc_vq_stats stats;
 
@@ -96,6 +99,11 @@ struct vsc_vq {
 	struct vring_used_elem *heads;	/* VSC_MAX_IOV + VSC_USED_BATCH */
 	unsigned int nheads;		/* batched, not yet published */
 };
+
+static inline bool vsc_exec_polled(const struct vsc_vq *vq)
+{
+	return READ_ONCE(vq->mode) == VSC_EXEC_SIDECORE;
+}
 
 static inline bool vsc_vq_has_feature(const struct vsc_vq *vq, int bit)
 {

@@ -795,8 +795,9 @@ static double vg_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-bool vg_stream(struct vg_dev *d, uint64_t frames, uint32_t stream,
-	       int stall_ms, struct vg_stream_result *res)
+static bool vg_stream_run(struct vg_dev *d, uint64_t frames, double seconds,
+			  uint32_t stream, int stall_ms,
+			  struct vg_stream_result *res)
 {
 	uint8_t buf[VG_FRAME_MAX + 64];
 	/* Below every queue on the way: tap queue 500, ring size. */
@@ -815,6 +816,11 @@ bool vg_stream(struct vg_dev *d, uint64_t frames, uint32_t stream,
 
 	while (tx->received < frames || rx->received < frames) {
 		bool progress = false;
+
+		/* Timed run: finish the frames in flight, send no more. */
+		if (seconds > 0 && frames == UINT64_MAX &&
+		    vg_now() - start >= seconds)
+			frames = tx->sent > rx->sent ? tx->sent : rx->sent;
 
 		while (tx->sent < frames && tx->sent - tx->received < win_tx) {
 			size_t len = vg_frame_len(tx->sent, VG_FRAME_MIN, max);
@@ -870,6 +876,18 @@ bool vg_stream(struct vg_dev *d, uint64_t frames, uint32_t stream,
 	       rx->received == frames && !tx->lost && !rx->lost &&
 	       !tx->corrupt && !rx->corrupt && !tx->dup_or_reorder &&
 	       !rx->dup_or_reorder;
+}
+
+bool vg_stream(struct vg_dev *d, uint64_t frames, uint32_t stream,
+	       int stall_ms, struct vg_stream_result *res)
+{
+	return vg_stream_run(d, frames, 0, stream, stall_ms, res);
+}
+
+bool vg_stream_for(struct vg_dev *d, double seconds, uint32_t stream,
+		   int stall_ms, struct vg_stream_result *res)
+{
+	return vg_stream_run(d, UINT64_MAX, seconds, stream, stall_ms, res);
 }
 
 static void vg_flow_report(const char *name, const struct vg_flow *f)

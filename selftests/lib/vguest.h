@@ -171,6 +171,10 @@ void vg_flow_account(struct vg_flow *f, const void *buf, int len,
 bool vg_stream(struct vg_dev *d, uint64_t frames, uint32_t stream,
 	       int stall_ms, struct vg_stream_result *res);
 
+/* The same for @seconds of sending, then until all in flight arrived. */
+bool vg_stream_for(struct vg_dev *d, double seconds, uint32_t stream,
+		   int stall_ms, struct vg_stream_result *res);
+
 /* Print a result as TAP diagnostics. */
 void vg_stream_report(const struct vg_stream_result *r);
 

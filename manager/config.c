@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The configuration and the static policies. Placement is decided here
+ * and carried out through exec only (start or stop a sidecore, move a vq).
+ *
+ *   ondemand  no sidecore runs; every vq on its device's worker.
+ *   sidecore  one sidecore per allowed online CPU (or the first
+ *             `sidecores` of them); every vq polled, counts balanced.
+ *   manual    the same sidecores, parked until vqs are moved onto them
+ *             by hand (vsc_config_move_vq); new vqs start on demand.
+ *
+ * CPU hotplug: going offline, a CPU's sidecore hands its vqs to another
+ * sidecore (policy sidecore) or to their workers, then stops; coming back,
+ * the CPU is eligible again.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "vhost_sidecore/dev.h"
+#include "vhost_sidecore/exec.h"
+#include "vhost_sidecore/sidecore.h"
+#include "config.h"
+
+const char *const vsc_policy_names[] = {
+	[VSC_POLICY_ONDEMAND] = "ondemand",
+	[VSC_POLICY_SIDECORE] = "sidecore",
+	[VSC_POLICY_MANUAL] = "manual",
+	NULL
+};
+
+int vsc_policy_parse(const char *name)
+{
+	int r = __sysfs_match_string(vsc_policy_names, VSC_POLICY_MAX + 1,
+				     name);
+
+	return r < 0 ? -EINVAL : r;
+}
+
+/* All under vsc_exec_lock. */
+static struct vsc_config vsc_cfg;
+static cpumask_var_t vsc_cpus_up;	/* online, as our callbacks saw it */
+static cpumask_var_t vsc_wanted;	/* where sidecores should run */
+static int vsc_cpuhp_state = -1;
+
+int vsc_config_alloc(struct vsc_config *c)
+{
+	c->policy = VSC_POLICY_ONDEMAND;
+	c->sidecores = 0;
+	return zalloc_cpumask_var(&c->cpus, GFP_KERNEL) ? 0 : -ENOMEM;
+}
+
+void vsc_config_free(struct vsc_config *c)
+{
+	free_cpumask_var(c->cpus);
+}
+
+void vsc_config_get(struct vsc_config *c)
+{
+	mutex_lock(&vsc_exec_lock);
+	c->policy = vsc_cfg.policy;
+	c->sidecores = vsc_cfg.sidecores;
+	cpumask_copy(c->cpus, vsc_cfg.cpus);
+	mutex_unlock(&vsc_exec_lock);
+}
+
+void vsc_config_running(struct cpumask *out)
+{
+	unsigned int cpu;
+
+	cpumask_clear(out);
+	mutex_lock(&vsc_exec_lock);
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (vsc_exec_core(cpu))
+			cpumask_set_cpu(cpu, out);
+	mutex_unlock(&vsc_exec_lock);
+}
+
+static void vsc_compute_wanted(void)
+{
+	unsigned int cpu, n = 0;
+
+	cpumask_clear(vsc_wanted);
+	if (vsc_cfg.policy == VSC_POLICY_ONDEMAND)
+		return;
+	for_each_cpu_and(cpu, vsc_cfg.cpus, vsc_cpus_up) {
+		if (vsc_cfg.sidecores && n++ >= vsc_cfg.sidecores)
+			break;
+		cpumask_set_cpu(cpu, vsc_wanted);
+	}
+}
+
+/* The wanted, running sidecore with the fewest (or most) vqs. */
+static struct vsc_sidecore *vsc_pick(bool most, struct vsc_sidecore *skip)
+{
+	struct vsc_sidecore *best = NULL, *sc;
+	unsigned int cpu;
+
+	for_each_cpu(cpu, vsc_wanted) {
+		sc = vsc_exec_core(cpu);
+		if (!sc || sc == skip)
+			continue;
+		if (!best || (most ? sc->nassigned > best->nassigned :
+				     sc->nassigned < best->nassigned))
+			best = sc;
+	}
+	return best;
+}
+
+/* Policy sidecore: every vq on a sidecore, counts within one. */
+static void vsc_balance(void)
+{
+	struct vsc_sidecore *lo, *hi;
+	struct vsc_dev *dev;
+	struct vsc_vq *vq;
+	int i;
+
+	list_for_each_entry(dev, &vsc_exec_devs, exec_node) {
+		for (i = 0; i < VSC_NET_NVQS; i++) {
+			vq = &dev->vqs[i].vq;
+			if (vq->sc)
+				continue;
+			lo = vsc_pick(false, NULL);
+			if (!lo || vsc_exec_move(vq, lo))
+				return;
+		}
+	}
+	for (;;) {
+		lo = vsc_pick(false, NULL);
+		hi = vsc_pick(true, NULL);
+		if (!lo || hi->nassigned <= lo->nassigned + 1)
+			return;
+		vq = NULL;
+		list_for_each_entry(dev, &vsc_exec_devs, exec_node) {
+			for (i = 0; i < VSC_NET_NVQS && !vq; i++)
+				if (dev->vqs[i].vq.sc == hi)
+					vq = &dev->vqs[i].vq;
+			if (vq)
+				break;
+		}
+		if (!vq || vsc_exec_move(vq, lo))
+			return;
+	}
+}
+
+/* Bring the sidecores and the placement in line with the configuration. */
+static void vsc_apply(void)
+{
+	struct vsc_sidecore *sc;
+	struct vsc_dev *dev;
+	unsigned int cpu;
+	int i;
+
+	lockdep_assert_held(&vsc_exec_lock);
+	vsc_compute_wanted();
+	for_each_cpu(cpu, vsc_wanted)
+		if (vsc_exec_core_start(cpu))
+			cpumask_clear_cpu(cpu, vsc_wanted);
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		sc = vsc_exec_core(cpu);
+		if (!sc || cpumask_test_cpu(cpu, vsc_wanted))
+			continue;
+		/* Straight to another sidecore where the policy polls all. */
+		if (vsc_cfg.policy == VSC_POLICY_SIDECORE) {
+			list_for_each_entry(dev, &vsc_exec_devs, exec_node)
+				for (i = 0; i < VSC_NET_NVQS; i++)
+					if (dev->vqs[i].vq.sc == sc)
+						vsc_exec_move(&dev->vqs[i].vq,
+							      vsc_pick(false, sc));
+		}
+		vsc_exec_core_stop(cpu);
+	}
+	if (vsc_cfg.policy == VSC_POLICY_SIDECORE)
+		vsc_balance();
+}
+
+static void vsc_dev_added(struct vsc_dev *dev)
+{
+	if (vsc_cfg.policy == VSC_POLICY_SIDECORE)
+		vsc_balance();
+}
+
+static int vsc_config_check(const struct vsc_config *c, const char **why)
+{
+	if (c->policy > VSC_POLICY_MAX) {
+		*why = "unknown policy";
+		return -EINVAL;
+	}
+	if (!cpumask_subset(c->cpus, cpu_possible_mask)) {
+		*why = "cpus names a CPU this machine cannot have";
+		return -EINVAL;
+	}
+	if (c->policy != VSC_POLICY_ONDEMAND && cpumask_empty(c->cpus)) {
+		*why = "this policy runs sidecores: set cpus first";
+		return -EINVAL;
+	}
+	if (c->sidecores > cpumask_weight(c->cpus) &&
+	    c->policy != VSC_POLICY_ONDEMAND) {
+		*why = "sidecores is larger than the number of CPUs in cpus";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vsc_config_set(const struct vsc_config *c, const char **why)
+{
+	int r;
+
+	*why = NULL;
+	r = vsc_config_check(c, why);
+	if (r)
+		return r;
+	mutex_lock(&vsc_exec_lock);
+	vsc_cfg.policy = c->policy;
+	vsc_cfg.sidecores = c->sidecores;
+	cpumask_copy(vsc_cfg.cpus, c->cpus);
+	vsc_apply();
+	mutex_unlock(&vsc_exec_lock);
+	pr_info("policy %s, cpus %*pbl, sidecores %u\n",
+		vsc_policy_names[c->policy], cpumask_pr_args(c->cpus),
+		c->sidecores);
+	return 0;
+}
+
+int vsc_config_move_vq(int id, unsigned int index, int cpu, const char **why)
+{
+	struct vsc_sidecore *to = NULL;
+	struct vsc_dev *dev, *found = NULL;
+	int r = 0;
+
+	*why = NULL;
+	mutex_lock(&vsc_exec_lock);
+	if (vsc_cfg.policy != VSC_POLICY_MANUAL) {
+		*why = "vqs are placed by the policy: set policy manual to move them by hand";
+		r = -EBUSY;
+		goto out;
+	}
+	list_for_each_entry(dev, &vsc_exec_devs, exec_node)
+		if (dev->id == id)
+			found = dev;
+	if (!found) {
+		*why = "no device with that id has an owner";
+		r = -ENOENT;
+		goto out;
+	}
+	if (index >= VSC_NET_NVQS) {
+		*why = "vq index out of range (0 rx, 1 tx)";
+		r = -EINVAL;
+		goto out;
+	}
+	if (cpu != VSC_TARGET_ONDEMAND) {
+		if (cpu < 0 || cpu >= nr_cpu_ids || !vsc_exec_core(cpu)) {
+			*why = "no sidecore runs on that CPU";
+			r = -EINVAL;
+			goto out;
+		}
+		to = vsc_exec_core(cpu);
+	}
+	r = vsc_exec_move(&found->vqs[index].vq, to);
+	if (r)
+		*why = "that sidecore polls as many vqs as it can";
+out:
+	mutex_unlock(&vsc_exec_lock);
+	return r;
+}
+
+static int vsc_cpu_online(unsigned int cpu)
+{
+	mutex_lock(&vsc_exec_lock);
+	cpumask_set_cpu(cpu, vsc_cpus_up);
+	vsc_apply();
+	mutex_unlock(&vsc_exec_lock);
+	return 0;
+}
+
+static int vsc_cpu_offline(unsigned int cpu)
+{
+	mutex_lock(&vsc_exec_lock);
+	cpumask_clear_cpu(cpu, vsc_cpus_up);
+	vsc_apply();
+	mutex_unlock(&vsc_exec_lock);
+	return 0;
+}
+
+int vsc_config_init(const char *policy, const char *cpus,
+		    unsigned int sidecores)
+{
+	struct vsc_config c;
+	const char *why;
+	int r;
+
+	if (!zalloc_cpumask_var(&vsc_cpus_up, GFP_KERNEL) ||
+	    !zalloc_cpumask_var(&vsc_wanted, GFP_KERNEL) ||
+	    vsc_config_alloc(&vsc_cfg)) {
+		r = -ENOMEM;
+		goto err;
+	}
+	r = vsc_config_alloc(&c);
+	if (r)
+		goto err;
+	r = vsc_policy_parse(policy ?: "");
+	if (r < 0) {
+		pr_err("policy=%s: not one of ondemand, sidecore, manual\n",
+		       policy);
+		goto err_c;
+	}
+	c.policy = r;
+	c.sidecores = sidecores;
+	r = cpulist_parse(cpus ?: "", c.cpus);
+	if (r) {
+		pr_err("cpus=%s: not a CPU list\n", cpus);
+		goto err_c;
+	}
+	r = vsc_config_check(&c, &why);
+	if (r) {
+		pr_err("policy=%s cpus=%s sidecores=%u: %s\n", policy, cpus,
+		       sidecores, why);
+		goto err_c;
+	}
+	vsc_cfg.policy = c.policy;
+	vsc_cfg.sidecores = c.sidecores;
+	cpumask_copy(vsc_cfg.cpus, c.cpus);
+	vsc_config_free(&c);
+	vsc_exec_dev_added = vsc_dev_added;
+
+	/* Calls vsc_cpu_online() for every CPU already up. */
+	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "vhost_sidecore:online",
+			      vsc_cpu_online, vsc_cpu_offline);
+	if (r < 0) {
+		pr_err("cannot register for CPU hotplug: %d\n", r);
+		goto err;
+	}
+	vsc_cpuhp_state = r;
+	return 0;
+
+err_c:
+	vsc_config_free(&c);
+	r = -EINVAL;
+err:
+	vsc_exec_dev_added = NULL;
+	vsc_config_free(&vsc_cfg);
+	free_cpumask_var(vsc_wanted);
+	free_cpumask_var(vsc_cpus_up);
+	return r;
+}
+
+/* Every device is closed: stop the sidecores. */
+void vsc_config_exit(void)
+{
+	if (vsc_cpuhp_state >= 0)
+		cpuhp_remove_state(vsc_cpuhp_state);
+	mutex_lock(&vsc_exec_lock);
+	vsc_exec_dev_added = NULL;
+	vsc_cfg.policy = VSC_POLICY_ONDEMAND;
+	vsc_apply();
+	mutex_unlock(&vsc_exec_lock);
+	vsc_config_free(&vsc_cfg);
+	free_cpumask_var(vsc_wanted);
+	free_cpumask_var(vsc_cpus_up);
+}

@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sidecores: exitless polling, parked cost, lossless moves under traffic
+ * (the move storm), CPU hotplug and teardown while a sidecore polls.
+ *
+ *   sidecore [-s storm-seconds] [-c sidecore-cpu]
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vhost.h>
+
+#include "lib/ktap.h"
+#include "lib/util.h"
+#include "lib/vguest.h"
+
+KTAP_DEFINE_STATE;
+
+#define SYSFS "/sys/kernel/vhost_sidecore/"
+
+static int core_cpu = 1;		/* the sidecore CPU of single-core cases */
+
+static const struct vg_config base_cfg = {
+	.dev = VSC_DEV_PATH, .qsize = 256, .event_idx = true,
+	.indirect = true, .mrg_rxbuf = true, .version_1 = true,
+	.ifname = "sctap0", .strict_hdr = true,
+};
+
+static int sysfs_write(const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int sysfs_write(const char *name, const char *fmt, ...)
+{
+	char path[128], buf[128];
+	va_list ap;
+	int fd, n, r = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, n) != n)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int sysfs_read(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static unsigned long long sysfs_u64(const char *name)
+{
+	char buf[64];
+
+	return sysfs_read(name, buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, 0);
+}
+
+static bool set_policy(const char *policy, const char *cpus)
+{
+	/* Policy first: ondemand accepts any cpus, others need them. */
+	if (!strcmp(policy, "ondemand"))
+		return !sysfs_write("policy", "ondemand") &&
+		       !sysfs_write("cpus", "%s", cpus) &&
+		       !sysfs_write("sidecores", "0");
+	return !sysfs_write("policy", "ondemand") &&
+	       !sysfs_write("sidecores", "0") &&
+	       !sysfs_write("cpus", "%s", cpus) &&
+	       !sysfs_write("policy", "%s", policy);
+}
+
+/* Mode column of our device's vq (debugfs): "ondemand" or "sidecore:N". */
+static bool vq_mode_is(pid_t pid, int nth, int vq, const char *mode)
+{
+	struct vg_counters c;
+
+	return !vg_read_counters(pid, vq, nth, &c) && !strcmp(c.mode, mode);
+}
+
+static bool wait_mode(pid_t pid, int nth, const char *mode, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (vq_mode_is(pid, nth, 0, mode) && vq_mode_is(pid, nth, 1, mode))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* pid of the kthread named @comm, or -1. */
+static pid_t kthread_pid(const char *comm)
+{
+	char path[300], buf[64];
+	struct dirent *e;
+	pid_t pid = -1;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	while (d && (e = readdir(d)) && pid < 0) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = '\0';
+			if (!strcmp(buf, comm))
+				pid = atoi(e->d_name);
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+/* CPU time of @pid in ns (first field of /proc/PID/schedstat). */
+static long long schedstat_ns(pid_t pid)
+{
+	char path[64];
+	long long ns = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &ns) != 1)
+		ns = -1;
+	fclose(f);
+	return ns;
+}
+
+static void test_config(void)
+{
+	char buf[64];
+
+	ktap_result(set_policy("ondemand", ""), "policy ondemand with no cpus");
+	ktap_result(sysfs_write("policy", "sidecore") == -EINVAL,
+		    "policy sidecore without cpus is refused (EINVAL)");
+	ktap_result(sysfs_write("policy", "bogus") == -EINVAL &&
+		    !sysfs_read("policy", buf, sizeof(buf)) &&
+		    !strcmp(buf, "ondemand"),
+		    "an unknown policy is refused and changes nothing");
+	ktap_result(sysfs_write("cpus", "9999") == -EINVAL,
+		    "a CPU the machine cannot have is refused");
+	ktap_result(set_policy("sidecore", "1") &&
+		    !sysfs_read("running", buf, sizeof(buf)) &&
+		    !strcmp(buf, "1"),
+		    "policy sidecore cpus=1 runs a sidecore on CPU 1 (running: %s)",
+		    buf);
+	ktap_result(sysfs_write("sidecores", "2") == -EINVAL,
+		    "more sidecores than CPUs in cpus is refused");
+	ktap_result(sysfs_write("vq_move", "0 0 ondemand") == -EBUSY,
+		    "a move by hand outside policy manual is refused (EBUSY)");
+	ktap_result(set_policy("ondemand", "") &&
+		    !sysfs_read("running", buf, sizeof(buf)) && !buf[0],
+		    "back to ondemand: no sidecore runs");
+}
+
+static void test_parked(void)
+{
+	char comm[32];
+	long long a, b;
+	pid_t pid;
+
+	if (!set_policy("sidecore", "1")) {
+		ktap_result(0, "parked: policy sidecore");
+		return;
+	}
+	snprintf(comm, sizeof(comm), "vsc-core/%d", core_cpu);
+	pid = kthread_pid(comm);
+	usleep(200000);
+	a = schedstat_ns(pid);
+	sleep(5);
+	b = schedstat_ns(pid);
+	ktap_diag("%s (pid %d): %lld ns of CPU in 5 s", comm, pid, b - a);
+	ktap_result(pid > 0 && a >= 0 && b == a,
+		    "parked: a sidecore with nothing to poll uses no CPU over 5 s");
+	set_policy("ondemand", "");
+}
+
+/* Kicks per 1000 frames with the given policy; -1 on failure. */
+static double exitless_run(const char *policy, bool event_idx, bool *agree)
+{
+	struct vg_config cfg = base_cfg;
+	struct vg_stream_result res;
+	struct vg_counters c[2];
+	char mode[32];
+	uint64_t frames = 20000;
+	struct vg_dev d;
+	double per;
+	bool ok;
+
+	*agree = false;
+	cfg.event_idx = event_idx;
+	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
+	if (!set_policy(policy, "1"))
+		return -1;
+	if (vg_setup(&d, &cfg)) {
+		vg_teardown(&d);
+		return -1;
+	}
+	if (!strcmp(policy, "sidecore") && !wait_mode(getpid(), 0, mode, 1000)) {
+		ktap_diag("vqs not on %s", mode);
+		vg_teardown(&d);
+		return -1;
+	}
+	ok = vg_stream(&d, frames, 3, 20000, &res);
+	vg_stream_report(&res);
+	per = 1000.0 * (d.tx.kicks + d.rx.kicks) / (2.0 * frames);
+	ktap_diag("%s event_idx=%d: driver kicks rx %lu tx %lu, suppressed rx %lu tx %lu: %.2f per 1000 frames",
+		  policy, event_idx, d.rx.kicks, d.tx.kicks,
+		  d.rx.kicks_suppressed, d.tx.kicks_suppressed, per);
+	*agree = !vg_read_counters(getpid(), 0, 0, &c[0]) &&
+		 !vg_read_counters(getpid(), 1, 0, &c[1]) &&
+		 c[0].kicks == d.rx.kicks && c[1].kicks == d.tx.kicks &&
+		 c[0].packets == frames && c[1].packets == frames;
+	if (*agree)
+		ktap_diag("module: kicks rx %llu tx %llu, packets rx %llu tx %llu",
+			  c[0].kicks, c[1].kicks, c[0].packets, c[1].packets);
+	vg_teardown(&d);
+	set_policy("ondemand", "");
+	return ok ? per : -1;
+}
+
+static void test_exitless(void)
+{
+	bool agree;
+	double s, o;
+	int ei;
+
+	for (ei = 0; ei <= 1; ei++) {
+		s = exitless_run("sidecore", ei, &agree);
+		ktap_result(s >= 0 && s < 1.0,
+			    "exitless event_idx=%d: sidecore: %.2f kicks per 1000 frames, lossless",
+			    ei, s);
+		ktap_result(agree,
+			    "exitless event_idx=%d: module kick and packet counters agree with the driver",
+			    ei);
+		o = exitless_run("ondemand", ei, &agree);
+		ktap_result(o >= 1.0 && o > 10 * s,
+			    "exitless event_idx=%d: ondemand: %.2f kicks per 1000 frames (more than 10x sidecore's)",
+			    ei, o);
+	}
+}
+
+/* --- streaming helpers --- */
+
+struct streamer {
+	struct vg_dev *d;
+	double seconds;
+	uint32_t stream;
+	bool ok;
+	struct vg_stream_result res;
+};
+
+static void *stream_thread(void *arg)
+{
+	struct streamer *s = arg;
+
+	s->ok = vg_stream_for(s->d, s->seconds, s->stream, 30000, &s->res);
+	return NULL;
+}
+
+/* --- move storm --- */
+
+/* Device ids of @pid's devices, from debugfs. */
+static int dev_ids(pid_t pid, int *ids, int max)
+{
+	struct vg_counters c;
+	int n = 0;
+
+	while (n < max && !vg_read_counters(pid, 0, n, &c))
+		ids[n++] = c.dev;
+	return n;
+}
+
+/* One owner process: two devices streaming for @secs, each in a thread. */
+static int storm_owner(int idx, double secs, int ready_fd)
+{
+	struct vg_dev d[2];
+	struct streamer s[2];
+	pthread_t t[2];
+	char ifname[2][16];
+	int i, bad = 0;
+
+	if (vg_new_netns())
+		return 1;
+	for (i = 0; i < 2; i++) {
+		struct vg_config cfg = base_cfg;
+
+		snprintf(ifname[i], sizeof(ifname[i]), "storm%d", i);
+		cfg.ifname = ifname[i];
+		cfg.event_idx = i;	/* one of each */
+		if (vg_setup(&d[i], &cfg))
+			return 1;
+	}
+	if (write(ready_fd, "r", 1) != 1)
+		return 1;
+	close(ready_fd);
+	for (i = 0; i < 2; i++) {
+		s[i] = (struct streamer){ .d = &d[i], .seconds = secs,
+					  .stream = 100 + 2 * idx + i };
+		pthread_create(&t[i], NULL, stream_thread, &s[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		printf("# owner %d device %d: %s\n", idx, i,
+		       s[i].ok ? "lossless" : "FAILED");
+		vg_stream_report(&s[i].res);
+		bad |= !s[i].ok;
+		vg_teardown(&d[i]);
+	}
+	fflush(stdout);
+	return bad;
+}
+
+static void test_storm(double secs)
+{
+	int ids[4], nids = 0, pipefd[2], i, status, failed = 0;
+	unsigned long long moves0, moves = 0, refused = 0;
+	pid_t pids[2];
+	struct timespec ts;
+	double end;
+	char c;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		ktap_skip("move storm: needs 2 CPUs");
+		return;
+	}
+	if (!set_policy("manual", "0-1")) {
+		ktap_result(0, "move storm: policy manual cpus=0-1");
+		return;
+	}
+	moves0 = sysfs_u64("moves");
+	if (pipe(pipefd))
+		return;
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (!pids[i]) {
+			close(pipefd[0]);
+			fflush(stdout);
+			_exit(storm_owner(i, secs, pipefd[1]));
+		}
+	}
+	close(pipefd[1]);
+	for (i = 0; i < 2; i++)
+		if (read(pipefd[0], &c, 1) != 1)
+			break;
+	close(pipefd[0]);
+	for (i = 0; i < 2; i++)
+		nids += dev_ids(pids[i], ids + nids, 4 - nids);
+	ktap_diag("devices %d %d (owner %d) and %d %d (owner %d)",
+		  ids[0], ids[1], pids[0], ids[2], ids[3], pids[1]);
+	/*
+	 * Real-time mover: under TCG the two polling sidecores and four
+	 * streams would otherwise leave it a fair share of the two CPUs.
+	 */
+	sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){ .sched_priority = 10 });
+	srand(42);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec + ts.tv_nsec / 1e9 + secs;
+	for (;;) {
+		static const char *const targets[] = { "ondemand", "0", "1" };
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec + ts.tv_nsec / 1e9 >= end || nids < 4)
+			break;
+		if (sysfs_write("vq_move", "%d %d %s", ids[rand() % 4],
+				rand() % 2, targets[rand() % 3]))
+			refused++;
+		else
+			moves++;
+		usleep(1000);
+	}
+	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 });
+	/* Let the streams finish on whatever executor they are on. */
+	for (i = 0; i < 2; i++) {
+		if (waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	}
+	moves = sysfs_u64("moves") - moves0;
+	ktap_diag("%llu moves in %.0f s (%llu refused); move latency max %llu ns, last %llu ns",
+		  moves, secs, refused, sysfs_u64("move_ns_max"),
+		  sysfs_u64("move_ns_last"));
+	/* One move is asked for every ms; under TCG a move takes ~1 ms. */
+	ktap_result(nids == 4 && !failed && !refused && moves > secs * 20,
+		    "move storm: 4 devices, 2 owners, %llu moves in %.0f s: no loss, duplicate, reorder or corruption",
+		    moves, secs);
+	set_policy("ondemand", "");
+}
+
+/* --- CPU hotplug --- */
+
+static int cpu_online(int cpu, int on)
+{
+	char path[64];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online",
+		 cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, on ? "1" : "0", 1) != 1)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static void test_hotplug(void)
+{
+	struct vg_config cfg = base_cfg;
+	struct streamer s;
+	char mode[32], running[32];
+	struct vg_dev d;
+	pthread_t t;
+	bool off_ok, on_ok;
+
+	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
+	if (access("/sys/devices/system/cpu/cpu1/online", W_OK)) {
+		ktap_skip("hotplug: CPU 1 cannot go offline here");
+		return;
+	}
+	if (!set_policy("sidecore", "1") || vg_setup(&d, &cfg)) {
+		ktap_result(0, "hotplug: setup");
+		return;
+	}
+	s = (struct streamer){ .d = &d, .seconds = 8, .stream = 11 };
+	pthread_create(&t, NULL, stream_thread, &s);
+	sleep(2);
+	off_ok = !cpu_online(1, 0) && wait_mode(getpid(), 0, "ondemand", 2000) &&
+		 !sysfs_read("running", running, sizeof(running)) &&
+		 !running[0];
+	ktap_result(off_ok, "hotplug: CPU 1 offline under traffic: its vqs went to the worker, sidecore stopped");
+	sleep(2);
+	on_ok = !cpu_online(1, 1) && wait_mode(getpid(), 0, mode, 2000) &&
+		!sysfs_read("running", running, sizeof(running)) &&
+		!strcmp(running, "1");
+	ktap_result(on_ok, "hotplug: CPU 1 online again: sidecore back, vqs polled again");
+	pthread_join(t, NULL);
+	vg_stream_report(&s.res);
+	ktap_result(s.ok, "hotplug: the stream across offline/online lost nothing");
+	cpu_online(1, 1);
+	vg_teardown(&d);
+	set_policy("ondemand", "");
+}
+
+/* --- teardown while a sidecore polls --- */
+
+enum td_case { TD_CLOSE, TD_KILL, TD_RESET_OWNER };
+
+static void td_child(enum td_case what, int ready, int go)
+{
+	struct vg_config cfg = base_cfg;
+	struct streamer s;
+	struct vg_dev d;
+	pthread_t t;
+	char c;
+
+	if (vg_new_netns() || vg_setup(&d, &cfg))
+		_exit(1);
+	s = (struct streamer){ .d = &d, .seconds = 60, .stream = 5 };
+	pthread_create(&t, NULL, stream_thread, &s);
+	/* Traffic flows on the sidecore; wait for the parent's go. */
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
+		_exit(1);
+	switch (what) {
+	case TD_CLOSE:
+		close(d.fd);
+		_exit(0);
+	case TD_RESET_OWNER:
+		_exit(ioctl(d.fd, VHOST_RESET_OWNER) ? 1 : 0);
+	case TD_KILL:
+		pause();
+	}
+	_exit(0);
+}
+
+static void test_teardown_case(enum td_case what, const char *name)
+{
+	int status, ready[2], go[2];
+	struct vg_counters c0 = { 0 }, c1 = { 0 };
+	char mode[32], c;
+	bool polled = false, moving;
+	pid_t pid;
+
+	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
+	if (pipe(ready) || pipe(go))
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		close(ready[0]);
+		close(go[1]);
+		td_child(what, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) == 1) {
+		polled = wait_mode(pid, 0, mode, 2000);
+		/* Let some frames go through first. */
+		vg_read_counters(pid, 1, 0, &c0);
+		usleep(500000);
+		vg_read_counters(pid, 1, 0, &c1);
+	}
+	moving = polled && c1.packets > c0.packets;
+	if (what == TD_KILL)
+		kill(pid, SIGKILL);
+	if (write(go[1], "g", 1) != 1)
+		moving = false;
+	close(go[1]);
+	close(ready[0]);
+	waitpid(pid, &status, 0);
+	ktap_result(moving && !vq_mode_is(pid, 0, 0, "ondemand") &&
+		    !vq_mode_is(pid, 0, 0, mode) &&
+		    (what == TD_KILL || (WIFEXITED(status) && !WEXITSTATUS(status))),
+		    "teardown mid-poll: %s (traffic was flowing on %s); the device is gone",
+		    name, mode);
+}
+
+static void *remap_thread(void *arg)
+{
+	struct vg_dev *d = arg;
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} mt;
+	int i, bad = 0;
+
+	memset(&mt, 0, sizeof(mt));
+	mt.m.nregions = 1;
+	mt.r.guest_phys_addr = d->gpa_base;
+	mt.r.memory_size = d->mem_size;
+	mt.r.userspace_addr = (uintptr_t)d->mem;
+	for (i = 0; i < 100; i++) {
+		if (ioctl(d->fd, VHOST_SET_MEM_TABLE, &mt))
+			bad++;
+		usleep(20000);
+	}
+	return (void *)(long)bad;
+}
+
+static void test_teardown(void)
+{
+	struct vg_config cfg = base_cfg;
+	struct streamer s;
+	struct vg_dev d;
+	pthread_t t, m;
+	void *bad;
+	bool attach_ok;
+	int i;
+
+	if (!set_policy("sidecore", "1")) {
+		ktap_result(0, "teardown: policy sidecore");
+		return;
+	}
+	test_teardown_case(TD_CLOSE, "close while traffic flows");
+	test_teardown_case(TD_KILL, "owner killed while traffic flows");
+	test_teardown_case(TD_RESET_OWNER, "RESET_OWNER while traffic flows");
+
+	/* Backend detached and attached again, mid-poll: nothing lost. */
+	if (vg_setup(&d, &cfg)) {
+		ktap_result(0, "teardown: setup");
+		return;
+	}
+	s = (struct streamer){ .d = &d, .seconds = 6, .stream = 21 };
+	pthread_create(&t, NULL, stream_thread, &s);
+	attach_ok = true;
+	for (i = 0; i < 5; i++) {
+		usleep(500000);
+		attach_ok &= !vg_set_backend(&d, -1);
+		usleep(100000);
+		attach_ok &= !vg_set_backend(&d, d.tap);
+	}
+	pthread_join(t, NULL);
+	vg_stream_report(&s.res);
+	ktap_result(attach_ok && s.ok,
+		    "teardown mid-poll: SET_BACKEND -1 and back, 5 times: stream lossless");
+
+	/* Memory table replaced (same layout) 100 times mid-poll. */
+	s = (struct streamer){ .d = &d, .seconds = 4, .stream = 22 };
+	pthread_create(&t, NULL, stream_thread, &s);
+	pthread_create(&m, NULL, remap_thread, &d);
+	pthread_join(m, &bad);
+	pthread_join(t, NULL);
+	vg_stream_report(&s.res);
+	ktap_result(!bad && s.ok,
+		    "teardown mid-poll: SET_MEM_TABLE 100 times: stream lossless");
+	vg_teardown(&d);
+	set_policy("ondemand", "");
+}
+
+int main(int argc, char **argv)
+{
+	double storm = 30;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:")) != -1) {
+		switch (opt) {
+		case 's':
+			storm = atof(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-s move-storm-seconds]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	ktap_header(0);
+	if (geteuid())
+		ktap_exit_skip("needs root");
+	if (vsc_ensure_module())
+		ktap_exit_skip("module not loadable");
+	if (access(SYSFS "policy", W_OK))
+		{ ktap_result(0, "no " SYSFS "policy"); return ktap_finish(); }
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		ktap_exit_skip("needs 2 CPUs");
+	if (vsc_sh("modprobe tun") || vg_new_netns())
+		{ ktap_result(0, "cannot make a network namespace"); return ktap_finish(); }
+
+	test_config();
+	test_parked();
+	test_exitless();
+	test_storm(storm);
+	test_hotplug();
+	test_teardown();
+	set_policy("ondemand", "");
+	return ktap_finish();
+}
