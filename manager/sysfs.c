@@ -45,8 +45,10 @@ static ssize_t vsc_config_edit(const char *attr, const char *buf,
 	return count;
 }
 
-static ssize_t policy_show(struct kobject *kobj, struct kobj_attribute *attr,
-			   char *buf)
+/* Show one field of the current configuration with @show. */
+static ssize_t vsc_config_show(char *buf,
+			       ssize_t (*show)(const struct vsc_config *c,
+					       char *buf))
 {
 	struct vsc_config c;
 	ssize_t n;
@@ -54,9 +56,20 @@ static ssize_t policy_show(struct kobject *kobj, struct kobj_attribute *attr,
 	if (vsc_config_alloc(&c))
 		return -ENOMEM;
 	vsc_config_get(&c);
-	n = sysfs_emit(buf, "%s\n", vsc_policy_names[c.policy]);
+	n = show(&c, buf);
 	vsc_config_free(&c);
 	return n;
+}
+
+static ssize_t vsc_show_policy(const struct vsc_config *c, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", vsc_policy_names[c->policy]);
+}
+
+static ssize_t policy_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return vsc_config_show(buf, vsc_show_policy);
 }
 
 static int vsc_edit_policy(struct vsc_config *c, const char *buf,
@@ -78,18 +91,15 @@ static ssize_t policy_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return vsc_config_edit("policy", buf, count, vsc_edit_policy);
 }
 
+static ssize_t vsc_show_cpus(const struct vsc_config *c, char *buf)
+{
+	return sysfs_emit(buf, "%*pbl\n", cpumask_pr_args(c->cpus));
+}
+
 static ssize_t cpus_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
 {
-	struct vsc_config c;
-	ssize_t n;
-
-	if (vsc_config_alloc(&c))
-		return -ENOMEM;
-	vsc_config_get(&c);
-	n = sysfs_emit(buf, "%*pbl\n", cpumask_pr_args(c.cpus));
-	vsc_config_free(&c);
-	return n;
+	return vsc_config_show(buf, vsc_show_cpus);
 }
 
 static int vsc_edit_cpus(struct vsc_config *c, const char *buf,
@@ -107,18 +117,15 @@ static ssize_t cpus_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return vsc_config_edit("cpus", buf, count, vsc_edit_cpus);
 }
 
+static ssize_t vsc_show_sidecores(const struct vsc_config *c, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", c->sidecores);
+}
+
 static ssize_t sidecores_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	struct vsc_config c;
-	ssize_t n;
-
-	if (vsc_config_alloc(&c))
-		return -ENOMEM;
-	vsc_config_get(&c);
-	n = sysfs_emit(buf, "%u\n", c.sidecores);
-	vsc_config_free(&c);
-	return n;
+	return vsc_config_show(buf, vsc_show_sidecores);
 }
 
 static int vsc_edit_sidecores(struct vsc_config *c, const char *buf,

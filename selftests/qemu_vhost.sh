@@ -25,30 +25,25 @@ cleanup() {
 trap cleanup EXIT
 
 cat > /tmp/qemu_vhost.guest.sh <<GUEST
+iperf() {	# tag secs [-R]
+	iperf3 -c \$VSC_PEER -t \$2 -f m \$3 > /tmp/iperf 2>&1
+	tail -n 4 /tmp/iperf
+	echo "VSC-GUEST: IPERF-\$1 \$(awk '/receiver/ { print \$7 }' /tmp/iperf)"
+}
 echo "VSC-GUEST: LINK \$(cat /sys/class/net/eth0/operstate)"
 if ping -c 3 -W 5 \$VSC_PEER > /tmp/ping 2>&1; then echo "VSC-GUEST: PING ok"; else cat /tmp/ping; echo "VSC-GUEST: PING fail"; fi
-for dir in TX RX; do
-	opt=; [ \$dir = RX ] && opt=-R
-	iperf3 -c \$VSC_PEER -t $IPERF_SECS -f m \$opt > /tmp/iperf 2>&1
-	cat /tmp/iperf | tail -n 4
-	echo "VSC-GUEST: IPERF-\$dir \$(awk '/receiver/ { print \$7 }' /tmp/iperf)"
-done
+iperf TX $IPERF_SECS
+iperf RX $IPERF_SECS -R
 # The host puts our queues on a sidecore now.
 echo "VSC-GUEST: PHASE-SC"
 sleep 5
-for dir in TX RX; do
-	opt=; [ \$dir = RX ] && opt=-R
-	iperf3 -c \$VSC_PEER -t $IPERF_SECS -f m \$opt > /tmp/iperf 2>&1
-	cat /tmp/iperf | tail -n 4
-	echo "VSC-GUEST: IPERF-SC\$dir \$(awk '/receiver/ { print \$7 }' /tmp/iperf)"
-done
+iperf SCTX $IPERF_SECS
+iperf SCRX $IPERF_SECS -R
 # ... back to ondemand, then switched while this run goes on.
 echo "VSC-GUEST: PHASE-SWITCH"
 sleep 5
 echo "VSC-GUEST: SWITCH-START"
-iperf3 -c \$VSC_PEER -t $((IPERF_SECS * 2)) -f m > /tmp/iperf 2>&1
-cat /tmp/iperf | tail -n 4
-echo "VSC-GUEST: IPERF-SWITCH \$(awk '/receiver/ { print \$7 }' /tmp/iperf)"
+iperf SWITCH $((IPERF_SECS * 2))
 # Stay up a moment: the host reads our device counters now.
 echo "VSC-GUEST: HOLD"
 sleep 5

@@ -209,6 +209,67 @@ static void test_parked(void)
 	set_policy("ondemand", "");
 }
 
+/* vqs polled by each sidecore (debugfs), as "cpu:n cpu:n". */
+static void core_loads(char *out, size_t len)
+{
+	char line[256];
+	unsigned int cpu, n;
+	size_t o = 0;
+	FILE *f = fopen("/sys/kernel/debug/vhost_sidecore/sidecores", "r");
+
+	out[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %*s %u", &cpu, &n) == 2 && o < len)
+			o += snprintf(out + o, len - o, "%s%u:%u", o ? " " : "",
+				      cpu, n);
+	if (f)
+		fclose(f);
+}
+
+static void test_balance(void)
+{
+	struct vg_dev d[2];
+	char loads[64];
+	int i;
+
+	if (!set_policy("sidecore", "0-1")) {
+		ktap_result(0, "balance: policy sidecore cpus=0-1");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct vg_config cfg = base_cfg;
+
+		cfg.ifname = i ? "bal1" : "bal0";
+		if (vg_setup(&d[i], &cfg)) {
+			ktap_result(0, "balance: setup");
+			while (i-- > 0)
+				vg_teardown(&d[i]);
+			return;
+		}
+	}
+	core_loads(loads, sizeof(loads));
+	ktap_result(!strcmp(loads, "0:2 1:2"),
+		    "balance: 4 vqs on 2 sidecores, 2 each (%s)", loads);
+	sysfs_write("cpus", "1");
+	core_loads(loads, sizeof(loads));
+	ktap_result(!strcmp(loads, "1:4"),
+		    "balance: cpus=1 moves them all to CPU 1 (%s)", loads);
+	sysfs_write("cpus", "0-1");
+	core_loads(loads, sizeof(loads));
+	ktap_result(!strcmp(loads, "0:2 1:2"),
+		    "balance: cpus=0-1 again spreads them (%s)", loads);
+	sysfs_write("sidecores", "1");
+	core_loads(loads, sizeof(loads));
+	ktap_result(!strcmp(loads, "0:4"),
+		    "balance: sidecores=1 keeps the first CPU only (%s)", loads);
+	for (i = 0; i < 2; i++)
+		vg_teardown(&d[i]);
+	core_loads(loads, sizeof(loads));
+	ktap_result(!strcmp(loads, "0:0"),
+		    "balance: closed devices leave the sidecore empty (%s)", loads);
+	set_policy("ondemand", "");
+}
+
 /* Kicks per 1000 frames with the given policy; -1 on failure. */
 static double exitless_run(const char *policy, bool event_idx, bool *agree)
 {
@@ -276,22 +337,6 @@ static void test_exitless(void)
 
 /* --- streaming helpers --- */
 
-struct streamer {
-	struct vg_dev *d;
-	double seconds;
-	uint32_t stream;
-	bool ok;
-	struct vg_stream_result res;
-};
-
-static void *stream_thread(void *arg)
-{
-	struct streamer *s = arg;
-
-	s->ok = vg_stream_for(s->d, s->seconds, s->stream, 30000, &s->res);
-	return NULL;
-}
-
 /* --- move storm --- */
 
 /* Device ids of @pid's devices, from debugfs. */
@@ -309,7 +354,7 @@ static int dev_ids(pid_t pid, int *ids, int max)
 static int storm_owner(int idx, double secs, int ready_fd)
 {
 	struct vg_dev d[2];
-	struct streamer s[2];
+	struct vg_stream_job s[2];
 	pthread_t t[2];
 	char ifname[2][16];
 	int i, bad = 0;
@@ -329,9 +374,10 @@ static int storm_owner(int idx, double secs, int ready_fd)
 		return 1;
 	close(ready_fd);
 	for (i = 0; i < 2; i++) {
-		s[i] = (struct streamer){ .d = &d[i], .seconds = secs,
-					  .stream = 100 + 2 * idx + i };
-		pthread_create(&t[i], NULL, stream_thread, &s[i]);
+		s[i] = (struct vg_stream_job){ .d = &d[i], .seconds = secs,
+					       .stall_ms = 30000,
+					       .stream = 100 + 2 * idx + i };
+		pthread_create(&t[i], NULL, vg_stream_thread, &s[i]);
 	}
 	for (i = 0; i < 2; i++) {
 		pthread_join(t[i], NULL);
@@ -411,6 +457,7 @@ static void test_storm(double secs)
 			failed++;
 	}
 	moves = sysfs_u64("moves") - moves0;
+	vsc_sh("sed 's/^/# /' /sys/kernel/debug/vhost_sidecore/sidecores");
 	ktap_diag("%llu moves in %.0f s (%llu refused); move latency max %llu ns, last %llu ns",
 		  moves, secs, refused, sysfs_u64("move_ns_max"),
 		  sysfs_u64("move_ns_last"));
@@ -442,7 +489,7 @@ static int cpu_online(int cpu, int on)
 static void test_hotplug(void)
 {
 	struct vg_config cfg = base_cfg;
-	struct streamer s;
+	struct vg_stream_job s;
 	char mode[32], running[32];
 	struct vg_dev d;
 	pthread_t t;
@@ -457,8 +504,9 @@ static void test_hotplug(void)
 		ktap_result(0, "hotplug: setup");
 		return;
 	}
-	s = (struct streamer){ .d = &d, .seconds = 8, .stream = 11 };
-	pthread_create(&t, NULL, stream_thread, &s);
+	s = (struct vg_stream_job){ .d = &d, .seconds = 8, .stall_ms = 30000,
+				    .stream = 11 };
+	pthread_create(&t, NULL, vg_stream_thread, &s);
 	sleep(2);
 	off_ok = !cpu_online(1, 0) && wait_mode(getpid(), 0, "ondemand", 2000) &&
 		 !sysfs_read("running", running, sizeof(running)) &&
@@ -484,15 +532,16 @@ enum td_case { TD_CLOSE, TD_KILL, TD_RESET_OWNER };
 static void td_child(enum td_case what, int ready, int go)
 {
 	struct vg_config cfg = base_cfg;
-	struct streamer s;
+	struct vg_stream_job s;
 	struct vg_dev d;
 	pthread_t t;
 	char c;
 
 	if (vg_new_netns() || vg_setup(&d, &cfg))
 		_exit(1);
-	s = (struct streamer){ .d = &d, .seconds = 60, .stream = 5 };
-	pthread_create(&t, NULL, stream_thread, &s);
+	s = (struct vg_stream_job){ .d = &d, .seconds = 60, .stall_ms = 30000,
+				    .stream = 5 };
+	pthread_create(&t, NULL, vg_stream_thread, &s);
 	/* Traffic flows on the sidecore; wait for the parent's go. */
 	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
 		_exit(1);
@@ -575,7 +624,7 @@ static void *remap_thread(void *arg)
 static void test_teardown(void)
 {
 	struct vg_config cfg = base_cfg;
-	struct streamer s;
+	struct vg_stream_job s;
 	struct vg_dev d;
 	pthread_t t, m;
 	void *bad;
@@ -595,8 +644,9 @@ static void test_teardown(void)
 		ktap_result(0, "teardown: setup");
 		return;
 	}
-	s = (struct streamer){ .d = &d, .seconds = 6, .stream = 21 };
-	pthread_create(&t, NULL, stream_thread, &s);
+	s = (struct vg_stream_job){ .d = &d, .seconds = 6, .stall_ms = 30000,
+				    .stream = 21 };
+	pthread_create(&t, NULL, vg_stream_thread, &s);
 	attach_ok = true;
 	for (i = 0; i < 5; i++) {
 		usleep(500000);
@@ -610,8 +660,9 @@ static void test_teardown(void)
 		    "teardown mid-poll: SET_BACKEND -1 and back, 5 times: stream lossless");
 
 	/* Memory table replaced (same layout) 100 times mid-poll. */
-	s = (struct streamer){ .d = &d, .seconds = 4, .stream = 22 };
-	pthread_create(&t, NULL, stream_thread, &s);
+	s = (struct vg_stream_job){ .d = &d, .seconds = 4, .stall_ms = 30000,
+				    .stream = 22 };
+	pthread_create(&t, NULL, vg_stream_thread, &s);
 	pthread_create(&m, NULL, remap_thread, &d);
 	pthread_join(m, &bad);
 	pthread_join(t, NULL);
@@ -652,6 +703,7 @@ int main(int argc, char **argv)
 
 	test_config();
 	test_parked();
+	test_balance();
 	test_exitless();
 	test_storm(storm);
 	test_hotplug();

@@ -29,23 +29,6 @@ static const struct vg_config base_cfg = {
 	.ifname = "tdtap0",
 };
 
-struct streamer {
-	struct vg_dev *d;
-	uint64_t frames;
-	int stall_ms;
-	bool ok;
-	struct vg_stream_result res;
-};
-
-static void *stream_thread(void *arg)
-{
-	struct streamer *s = arg;
-
-	s->ok = vg_stream(s->d, s->frames, 7, s->stall_ms, &s->res);
-	return NULL;
-}
-
-/* Lines for this owner in the debugfs counter dump. */
 static int devices_of(pid_t pid)
 {
 	struct vg_counters c;
@@ -76,7 +59,7 @@ static void *flood_thread(void *arg)
 
 static void close_under_traffic(void)
 {
-	struct streamer s = { .frames = 1000000, .stall_ms = 500 };
+	struct vg_stream_job s = { .stream = 7, .frames = 1000000, .stall_ms = 500 };
 	pthread_t st, fl;
 	struct vg_dev d;
 	int fd;
@@ -86,7 +69,7 @@ static void close_under_traffic(void)
 		return;
 	}
 	s.d = &d;
-	pthread_create(&st, NULL, stream_thread, &s);
+	pthread_create(&st, NULL, vg_stream_thread, &s);
 	pthread_create(&fl, NULL, flood_thread, &d);
 	msleep(400);
 	fd = d.fd;
@@ -153,7 +136,7 @@ static void kill_owner(bool shared)
 
 static void backend_flap(void)
 {
-	struct streamer s = { .frames = 30000, .stall_ms = 10000 };
+	struct vg_stream_job s = { .stream = 7, .frames = 30000, .stall_ms = 10000 };
 	struct vg_dev d;
 	pthread_t st;
 	int i, bad = 0;
@@ -163,7 +146,7 @@ static void backend_flap(void)
 		return;
 	}
 	s.d = &d;
-	pthread_create(&st, NULL, stream_thread, &s);
+	pthread_create(&st, NULL, vg_stream_thread, &s);
 	for (i = 0; i < 20; i++) {
 		msleep(50);
 		if (vg_set_backend(&d, -1))
@@ -181,7 +164,7 @@ static void backend_flap(void)
 
 static void mem_table_swap(void)
 {
-	struct streamer s = { .frames = 30000, .stall_ms = 10000 };
+	struct vg_stream_job s = { .stream = 7, .frames = 30000, .stall_ms = 10000 };
 	struct {
 		struct vhost_memory m;
 		struct vhost_memory_region r[2];
@@ -197,7 +180,7 @@ static void mem_table_swap(void)
 	}
 	base = (uint64_t)(uintptr_t)d.mem;
 	s.d = &d;
-	pthread_create(&st, NULL, stream_thread, &s);
+	pthread_create(&st, NULL, vg_stream_thread, &s);
 	for (i = 0; i < 100; i++) {
 		/* Same memory, alternately as one region and as two. */
 		memset(&mt, 0, sizeof(mt));
@@ -221,7 +204,7 @@ static void mem_table_swap(void)
 
 static void reset_owner(void)
 {
-	struct streamer s = { .frames = 1000000, .stall_ms = 500 };
+	struct vg_stream_job s = { .stream = 7, .frames = 1000000, .stall_ms = 500 };
 	struct vg_dev d;
 	pthread_t st;
 	uint64_t f;
@@ -232,7 +215,7 @@ static void reset_owner(void)
 		return;
 	}
 	s.d = &d;
-	pthread_create(&st, NULL, stream_thread, &s);
+	pthread_create(&st, NULL, vg_stream_thread, &s);
 	msleep(300);
 	r = ioctl(d.fd, VHOST_RESET_OWNER);
 	ktap_result(r == 0, "RESET_OWNER mid-traffic");

@@ -87,6 +87,8 @@ static void vsc_sidecore_pass(struct vsc_sidecore *sc)
 		/* A request waits: apply it before the next vq. */
 		if (smp_load_acquire(&sc->req_pending))
 			break;
+		/* Many busy vqs make a long pass: yield inside it too. */
+		cond_resched();
 	}
 	now = local_clock();
 	VSC_STAT_INC(&sc->stats, passes);

@@ -890,6 +890,16 @@ bool vg_stream_for(struct vg_dev *d, double seconds, uint32_t stream,
 	return vg_stream_run(d, UINT64_MAX, seconds, stream, stall_ms, res);
 }
 
+void *vg_stream_thread(void *arg)
+{
+	struct vg_stream_job *j = arg;
+
+	j->ok = j->seconds > 0 ?
+		vg_stream_for(j->d, j->seconds, j->stream, j->stall_ms, &j->res) :
+		vg_stream(j->d, j->frames, j->stream, j->stall_ms, &j->res);
+	return NULL;
+}
+
 static void vg_flow_report(const char *name, const struct vg_flow *f)
 {
 	printf("# %s: sent %llu received %llu lost %llu dup/reorder %llu corrupt %llu foreign %llu\n",

@@ -175,6 +175,21 @@ bool vg_stream(struct vg_dev *d, uint64_t frames, uint32_t stream,
 bool vg_stream_for(struct vg_dev *d, double seconds, uint32_t stream,
 		   int stall_ms, struct vg_stream_result *res);
 
+/*
+ * A stream for a thread: pthread_create(&t, NULL, vg_stream_thread, &job).
+ * With @seconds > 0 it is timed (vg_stream_for), else @frames each way.
+ */
+struct vg_stream_job {
+	struct vg_dev *d;
+	uint64_t frames;
+	double seconds;
+	uint32_t stream;
+	int stall_ms;
+	bool ok;
+	struct vg_stream_result res;
+};
+void *vg_stream_thread(void *job);
+
 /* Print a result as TAP diagnostics. */
 void vg_stream_report(const struct vg_stream_result *r);
 
