@@ -211,12 +211,6 @@ static u64 vsc_exec_handle(struct vsc_vq *vq)
 	return vq->stats.packets - before;
 }
 
-void vsc_exec_run(struct vsc_vq *vq)
-{
-	mutex_lock(&vq->mutex);
-	vsc_exec_handle(vq);
-	mutex_unlock(&vq->mutex);
-}
 
 /*
  * A sidecore's look at one vq (owner mm in use): run the handler if there
@@ -235,14 +229,16 @@ int vsc_exec_poll(struct vsc_vq *vq)
 	return n;
 }
 
+/* A worker run. The mode is checked under the mutex: see vsc_exec_move(). */
 static void vsc_vq_work_fn(struct vsc_work *work)
 {
 	struct vsc_vq *vq = container_of(work, struct vsc_vq, work);
 
+	mutex_lock(&vq->mutex);
 	/* Queued just before a move to a sidecore: it polls the vq now. */
-	if (READ_ONCE(vq->mode) != VSC_EXEC_ONDEMAND)
-		return;
-	vsc_exec_run(vq);
+	if (READ_ONCE(vq->mode) == VSC_EXEC_ONDEMAND)
+		vsc_exec_handle(vq);
+	mutex_unlock(&vq->mutex);
 }
 
 void vsc_exec_init_vq(struct vsc_vq *vq)
@@ -309,9 +305,14 @@ int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to)
 		vsc_sidecore_request(from, vq, false);
 		from->nassigned--;
 	} else {
-		/* No new worker runs; wait out the queued and running ones. */
+		/*
+		 * Kicks stop queueing worker runs. Taking the mutex waits out
+		 * a run in progress; a run still queued takes the mutex after
+		 * us, sees the new mode there and does nothing.
+		 */
 		WRITE_ONCE(vq->mode, VSC_EXEC_SIDECORE);
-		vsc_worker_flush(&dev->worker);
+		mutex_lock(&vq->mutex);
+		mutex_unlock(&vq->mutex);
 	}
 	vq->sc = to;
 	if (to) {

@@ -82,9 +82,10 @@ void vsc_exec_init_vq(struct vsc_vq *vq);
 /* The vq has work: have its current executor run the handler soon. */
 void vsc_exec_queue(struct vsc_vq *vq);
 
-/* Run the vq's handler once, here (executor context, owner mm active). */
-void vsc_exec_run(struct vsc_vq *vq);
-/* A sidecore's look at @vq: frames moved, or -1 if nothing ran. */
+/*
+ * A sidecore's look at @vq (owner mm active): run the handler if it has
+ * work. Frames moved, or -1 if nothing ran.
+ */
 int vsc_exec_poll(struct vsc_vq *vq);
 
 /* Should a handler that is busy-polling give the CPU back? */
