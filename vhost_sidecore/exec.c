@@ -211,7 +211,6 @@ static u64 vsc_exec_handle(struct vsc_vq *vq)
 	return vq->stats.packets - before;
 }
 
-
 /*
  * A sidecore's look at one vq (owner mm in use): run the handler if there
  * is work. Never waits for an ioctl that holds the vq: it looks again on
@@ -263,8 +262,10 @@ void vsc_exec_flush(struct vsc_dev *dev)
 	vsc_worker_flush(&dev->worker);
 }
 
+/* Serialises moves, sidecore start/stop and the policy's decisions. */
 DEFINE_MUTEX(vsc_exec_lock);
 LIST_HEAD(vsc_exec_devs);
+/* Written under vsc_exec_lock. */
 struct vsc_move_stats vsc_move_stats;
 void (*vsc_exec_dev_added)(struct vsc_dev *dev);
 

@@ -129,6 +129,7 @@ struct vsc_move_stats {
 	u64 max_ns;
 	u64 last_ns;
 };
+
 extern struct vsc_move_stats vsc_move_stats;
 
 int vsc_exec_init(void);
