@@ -51,6 +51,9 @@ static int sysfs_write(const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* An empty write never reaches the kernel: send a bare newline. */
+	if (!n)
+		n = snprintf(buf, sizeof(buf), "\n");
 	snprintf(path, sizeof(path), SYSFS "%s", name);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)

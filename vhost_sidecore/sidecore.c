@@ -37,6 +37,20 @@ static void vsc_sidecore_use_mm(struct vsc_sidecore *sc, struct mm_struct *mm)
 	sc->mm = mm;
 }
 
+/*
+ * Let others run. Before being switched out, leave the owner's address
+ * space: while our CPU goes down the scheduler pushes us (bound, not a
+ * per-CPU kthread) off it at that moment, and a kernel thread holding a
+ * user mm is then reported as "no longer affine". The next look at a vq
+ * takes the mm again.
+ */
+static void vsc_sidecore_yield(struct vsc_sidecore *sc)
+{
+	if (need_resched())
+		vsc_sidecore_use_mm(sc, NULL);
+	cond_resched();
+}
+
 static void vsc_sidecore_apply(struct vsc_sidecore *sc)
 {
 	struct vsc_vq *vq = sc->req_vq;
@@ -88,7 +102,7 @@ static void vsc_sidecore_pass(struct vsc_sidecore *sc)
 		if (smp_load_acquire(&sc->req_pending))
 			break;
 		/* Many busy vqs make a long pass: yield inside it too. */
-		cond_resched();
+		vsc_sidecore_yield(sc);
 	}
 	now = local_clock();
 	VSC_STAT_INC(&sc->stats, passes);
@@ -132,13 +146,8 @@ static int vsc_sidecore_fn(void *data)
 		if (kthread_should_stop())
 			break;
 		vsc_sidecore_pass(sc);
-		/*
-		 * The CPU is going down: do not hold an owner's mm while the
-		 * scheduler pushes us off it (the offline callback then moves
-		 * our vqs away and stops us).
-		 */
-		if (!cpu_active(sc->cpu))
-			vsc_sidecore_use_mm(sc, NULL);
+		vsc_sidecore_yield(sc);
+		/* RCU-tasks quiescent state too, once per pass. */
 		cond_resched_tasks_rcu_qs();
 	}
 	vsc_sidecore_use_mm(sc, NULL);
