@@ -16,6 +16,7 @@
 #include <linux/virtio_net.h>
 
 #include "lib/ktap.h"
+#include "lib/vgtest.h"
 #include "lib/util.h"
 #include "lib/vguest.h"
 
@@ -122,13 +123,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ktap_header(0);
-	if (geteuid())
-		ktap_exit_skip("needs root");
-	if (vsc_ensure_module() || vsc_sh("modprobe -a tun vhost_net"))
-		ktap_exit_skip("cannot load vhost_sidecore, tun and vhost_net");
-	if (vg_new_netns())
-		ktap_exit_skip("cannot create a network namespace");
+	vg_test_start("tun vhost_net");
 
 	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
 		run(VSC_DEV_PATH, true, &layouts[i], frames);

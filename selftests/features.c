@@ -21,6 +21,7 @@
 #include <linux/vhost.h>
 
 #include "lib/ktap.h"
+#include "lib/vgtest.h"
 #include "lib/util.h"
 #include "lib/vguest.h"
 
@@ -196,13 +197,7 @@ int main(void)
 	struct stat st;
 	size_t i;
 
-	ktap_header(0);
-	if (geteuid())
-		ktap_exit_skip("needs root");
-	if (vsc_ensure_module() || vsc_sh("modprobe -a tun vhost_net"))
-		ktap_exit_skip("cannot load vhost_sidecore, tun and vhost_net");
-	if (vg_new_netns())
-		ktap_exit_skip("cannot create a network namespace");
+	vg_test_start("tun vhost_net");
 	for (i = 0; i < 2; i++) {
 		if (stat(devs[i], &st)) {
 			ktap_skip("%s not available", devs[i]);

@@ -12,6 +12,7 @@
 #include <linux/virtio_ring.h>
 
 #include "lib/ktap.h"
+#include "lib/vgtest.h"
 #include "lib/util.h"
 #include "lib/vguest.h"
 
@@ -232,13 +233,7 @@ int main(void)
 	struct vg_counters c;
 	size_t i;
 
-	ktap_header(0);
-	if (geteuid())
-		ktap_exit_skip("needs root");
-	if (vsc_ensure_module() || vsc_sh("modprobe tun"))
-		ktap_exit_skip("cannot load vhost_sidecore and tun");
-	if (vg_new_netns())
-		ktap_exit_skip("cannot create a network namespace");
+	vg_test_start("tun");
 
 	cfg.ifname = "bystander";
 	if (vg_setup(&bystander, &cfg))

@@ -24,6 +24,7 @@
 #include <linux/virtio_net.h>
 
 #include "lib/ktap.h"
+#include "lib/vgtest.h"
 #include "lib/util.h"
 #include "lib/vguest.h"
 
@@ -375,13 +376,7 @@ int main(void)
 	void *mem;
 	size_t i;
 
-	ktap_header(0);
-	if (geteuid())
-		ktap_exit_skip("needs root");
-	if (vsc_ensure_module() || vsc_sh("modprobe -a tun vhost_net"))
-		ktap_exit_skip("cannot load vhost_sidecore, tun and vhost_net");
-	if (vg_new_netns())
-		ktap_exit_skip("cannot create a network namespace");
+	vg_test_start("tun vhost_net");
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)

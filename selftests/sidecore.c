@@ -24,6 +24,7 @@
 #include <linux/vhost.h>
 
 #include "lib/ktap.h"
+#include "lib/vgtest.h"
 #include "lib/util.h"
 #include "lib/vguest.h"
 
@@ -692,17 +693,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	ktap_header(0);
-	if (geteuid())
-		ktap_exit_skip("needs root");
-	if (vsc_ensure_module())
-		ktap_exit_skip("module not loadable");
-	if (access(SYSFS "policy", W_OK))
-		{ ktap_result(0, "no " SYSFS "policy"); return ktap_finish(); }
+	vg_test_start("tun");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		ktap_exit_skip("needs 2 CPUs");
-	if (vsc_sh("modprobe tun") || vg_new_netns())
-		{ ktap_result(0, "cannot make a network namespace"); return ktap_finish(); }
+	if (access(SYSFS "policy", W_OK)) {
+		ktap_result(0, "no " SYSFS "policy");
+		return ktap_finish();
+	}
 
 	test_config();
 	test_parked();

@@ -18,6 +18,7 @@
 #include <linux/vhost.h>
 
 #include "lib/ktap.h"
+#include "lib/vgtest.h"
 #include "lib/util.h"
 #include "lib/vguest.h"
 
@@ -243,13 +244,7 @@ static void unload_while_open(void)
 
 int main(void)
 {
-	ktap_header(0);
-	if (geteuid())
-		ktap_exit_skip("needs root");
-	if (vsc_ensure_module() || vsc_sh("modprobe tun"))
-		ktap_exit_skip("cannot load vhost_sidecore and tun");
-	if (vg_new_netns())
-		ktap_exit_skip("cannot create a network namespace");
+	vg_test_start("tun");
 	signal(SIGPIPE, SIG_IGN);
 
 	close_under_traffic();
