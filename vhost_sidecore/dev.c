@@ -482,6 +482,18 @@ static long vsc_vring_set_eventfd(struct eventfd_ctx **slot,
 	return 0;
 }
 
+/* The argument of a setting that may not change while a backend runs. */
+static long vsc_vring_get_stopped_state(struct vsc_net_vq *nvq,
+					void __user *argp,
+					struct vhost_vring_state *s)
+{
+	if (nvq->sock)
+		return -EBUSY;
+	if (copy_from_user(s, argp, sizeof(*s)))
+		return -EFAULT;
+	return 0;
+}
+
 static long vsc_vring_ioctl(struct vsc_dev *dev, unsigned int ioctl,
 			    void __user *argp)
 {
@@ -507,14 +519,9 @@ static long vsc_vring_ioctl(struct vsc_dev *dev, unsigned int ioctl,
 		r = vsc_vring_set_addr(nvq, argp);
 		break;
 	case VHOST_SET_VRING_BASE:
-		if (nvq->sock) {
-			r = -EBUSY;
+		r = vsc_vring_get_stopped_state(nvq, argp, &s);
+		if (r)
 			break;
-		}
-		if (copy_from_user(&s, argp, sizeof(s))) {
-			r = -EFAULT;
-			break;
-		}
 		if (s.num > 0xffff) {
 			r = -EINVAL;
 			break;
@@ -538,14 +545,9 @@ static long vsc_vring_ioctl(struct vsc_dev *dev, unsigned int ioctl,
 		r = vsc_vring_set_eventfd(&vq->err_ctx, argp);
 		break;
 	case VHOST_SET_VRING_ENDIAN:
-		if (nvq->sock) {
-			r = -EBUSY;
+		r = vsc_vring_get_stopped_state(nvq, argp, &s);
+		if (r)
 			break;
-		}
-		if (copy_from_user(&s, argp, sizeof(s))) {
-			r = -EFAULT;
-			break;
-		}
 		if (s.num != VHOST_VRING_LITTLE_ENDIAN &&
 		    s.num != VHOST_VRING_BIG_ENDIAN) {
 			r = -EINVAL;
