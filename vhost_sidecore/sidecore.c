@@ -106,9 +106,9 @@ static void vsc_sidecore_pass(struct vsc_sidecore *sc)
 	}
 	now = local_clock();
 	VSC_STAT_INC(&sc->stats, passes);
-	if (runs) {
+	VSC_STAT_ADD(&sc->stats, runs, runs);
+	if (pkts) {
 		VSC_STAT_ADD(&sc->stats, busy_ns, now - start);
-		VSC_STAT_ADD(&sc->stats, runs, runs);
 		VSC_STAT_ADD(&sc->stats, packets, pkts);
 	} else {
 		VSC_STAT_ADD(&sc->stats, idle_ns, now - start);

@@ -26,10 +26,10 @@ struct vsc_vq;
 
 /* Counters of one sidecore: one writer (its thread), lockless readers. */
 struct vsc_core_stats {
-	u64 busy_ns;		/* passes that moved something */
-	u64 idle_ns;		/* passes that found every vq empty */
+	u64 busy_ns;		/* passes that moved frames */
+	u64 idle_ns;		/* passes that moved nothing */
 	u64 passes;
-	u64 empty_polls;	/* passes that found every vq empty */
+	u64 empty_polls;	/* passes that moved nothing */
 	u64 runs;		/* handler runs */
 	u64 packets;
 	u64 mm_switches;	/* owner address-space changes */
