@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dynamic policy (see policy.h and Documentation/manager.rst).
+ *
+ * Each tick: smooth every vq's handler load and every core's busy share;
+ * judge the change under trial, if its grace period is over; otherwise
+ * send light polled vqs back on demand, busy on-demand vqs to a sidecore,
+ * add a core when one is saturated or remove one when the load fits on
+ * fewer, and place the polled vqs on the cores by load, largest first to
+ * the least loaded core (keeping a vq where it is unless that makes the
+ * cores clearly less balanced). A change that polls more (a promotion or
+ * a new core) is a trial: the objective is measured over the grace period
+ * and the change is undone, and not tried again before a back-off that
+ * doubles each time, if it lost more than `regret`.
+ *
+ * Pure: no kernel calls, no allocation, no locking. Built into the module
+ * and into the host tests and simulator.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+
+#include <linux/limits.h>
+#include <linux/math64.h>
+#include <linux/sort.h>
+#include <linux/types.h>
+
+#include "policy.h"
+
+#define NSEC_PER_MS_	1000000ULL
+#define NSEC_PER_S_	1000000000ULL
+/* A vq being placed, not yet on a core. */
+#define VSC_POL_PENDING	(-2)
+
+const char *const vsc_pol_why_names[] = {
+	[VSC_POL_NONE] = "none",
+	[VSC_POL_PROMOTE] = "promote",
+	[VSC_POL_DEMOTE] = "demote",
+	[VSC_POL_GROW] = "grow",
+	[VSC_POL_SHRINK] = "shrink",
+	[VSC_POL_REBALANCE] = "rebalance",
+	[VSC_POL_REVERT] = "revert",
+	[VSC_POL_KEEP] = "keep",
+};
+
+s64 vsc_log2_fx(u64 x)
+{
+	unsigned int msb = 0, i;
+	u64 m;
+	s64 r;
+
+	if (!x)
+		return 0;
+	while (msb < 63 && (x >> (msb + 1)))
+		msb++;
+	r = (s64)msb << 16;
+	/* Mantissa in [1, 2) as Q31. */
+	m = msb >= 31 ? x >> (msb - 31) : x << (31 - msb);
+	for (i = 0; i < 16; i++) {
+		m = (m * m) >> 31;
+		if (m >= (1ULL << 32)) {
+			m >>= 1;
+			r |= 1LL << (15 - i);
+		}
+	}
+	return r;
+}
+
+s64 vsc_policy_score(const struct vsc_pol_params *p, u64 bytes, u64 cost_ns,
+		     u64 ns)
+{
+	s64 per_s = vsc_log2_fx(NSEC_PER_S_) - vsc_log2_fx(ns);
+	s64 b = vsc_log2_fx(bytes) + per_s;
+	s64 c = vsc_log2_fx(cost_ns) + per_s;
+
+	return div_s64(b * (1000 + (s64)p->pref), 1000) - c;
+}
+
+void vsc_policy_init(struct vsc_policy *pol, const struct vsc_pol_params *p)
+{
+	*pol = (struct vsc_policy){ .p = *p };
+}
+
+static u32 vsc_ewma(u32 old, u64 cur)
+{
+	return (u32)((old + (cur > 1000000 ? 1000000 : cur) + 1) / 2);
+}
+
+static struct vsc_pol_core *vsc_pol_core_of(struct vsc_pol_core *cores,
+					    unsigned int ncores, int cpu)
+{
+	unsigned int i;
+
+	for (i = 0; i < ncores; i++)
+		if (cores[i].cpu == cpu)
+			return &cores[i];
+	return NULL;
+}
+
+static void vsc_pol_sample(struct vsc_policy *pol, u64 dt, u64 *bytes,
+			   struct vsc_pol_vq **vqs, unsigned int nvqs,
+			   struct vsc_pol_core *cores, unsigned int ncores)
+{
+	unsigned int i;
+	u64 d, b;
+
+	*bytes = 0;
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+
+		v->target = v->where;
+		if (v->primed && dt) {
+			b = v->bytes - v->last_bytes;
+			*bytes += b;
+			d = v->run_ns - v->last_run_ns;
+			v->load = vsc_ewma(v->load, div64_u64(d * 1000, dt));
+			if (v->load > 1000)
+				v->load = 1000;
+			d = div64_u64((v->packets - v->last_packets) *
+				      NSEC_PER_S_, dt);
+			v->pps = (v->pps + d + 1) / 2;
+		}
+		v->primed = true;
+		v->last_packets = v->packets;
+		v->last_bytes = v->bytes;
+		v->last_run_ns = v->run_ns;
+	}
+	for (i = 0; i < ncores; i++) {
+		struct vsc_pol_core *c = &cores[i];
+		u64 busy, idle;
+
+		c->want = false;
+		c->load = 0;
+		if (!c->running) {
+			c->primed = false;
+			c->busy = 0;
+			continue;
+		}
+		if (c->primed) {
+			busy = c->busy_ns - c->last_busy_ns;
+			idle = c->idle_ns - c->last_idle_ns;
+			if (busy + idle)
+				c->busy = vsc_ewma(c->busy,
+						   div64_u64(busy * 1000,
+							     busy + idle));
+		}
+		c->primed = true;
+		c->last_busy_ns = c->busy_ns;
+		c->last_idle_ns = c->idle_ns;
+	}
+}
+
+static int vsc_pol_cmp_load(const void *a, const void *b)
+{
+	const struct vsc_pol_vq *x = *(const struct vsc_pol_vq * const *)a;
+	const struct vsc_pol_vq *y = *(const struct vsc_pol_vq * const *)b;
+
+	if (x->load != y->load)
+		return x->load > y->load ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The least loaded active core; ties go to @prefer. */
+static struct vsc_pol_core *vsc_pol_lightest(struct vsc_pol_core *cores,
+					     unsigned int ncores, int prefer)
+{
+	struct vsc_pol_core *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ncores; i++) {
+		struct vsc_pol_core *c = &cores[i];
+
+		if (!c->want)
+			continue;
+		if (!best || c->load < best->load ||
+		    (c->load == best->load && c->cpu == prefer))
+			best = c;
+	}
+	return best;
+}
+
+static u32 vsc_pol_spread(struct vsc_pol_core *cores, unsigned int ncores,
+			  u32 *max)
+{
+	u32 lo = ~0U, hi = 0;
+	unsigned int i;
+
+	for (i = 0; i < ncores; i++) {
+		if (!cores[i].want)
+			continue;
+		if (cores[i].load < lo)
+			lo = cores[i].load;
+		if (cores[i].load > hi)
+			hi = cores[i].load;
+	}
+	*max = hi;
+	return lo > hi ? 0 : hi - lo;
+}
+
+/* Current loads of the wanted cores; true if a polled vq has no home. */
+static bool vsc_pol_loads(struct vsc_pol_vq **vqs, unsigned int nvqs,
+			  struct vsc_pol_core *cores, unsigned int ncores,
+			  bool pinned_only, u64 now, u64 dwell)
+{
+	struct vsc_pol_core *c;
+	bool homeless = false;
+	unsigned int i;
+
+	for (i = 0; i < ncores; i++)
+		cores[i].load = 0;
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+
+		if (v->target == VSC_POL_ONDEMAND)
+			continue;
+		if (pinned_only && v->target >= 0 && now - v->moved_ns >= dwell)
+			v->target = VSC_POL_PENDING;
+		c = v->target >= 0 ? vsc_pol_core_of(cores, ncores, v->target)
+				   : NULL;
+		if (c && c->want) {
+			c->load += v->load;
+		} else {
+			v->target = VSC_POL_PENDING;
+			homeless = true;
+		}
+	}
+	return homeless;
+}
+
+/* Homeless vqs, largest first, each onto the least loaded core. */
+static void vsc_pol_home(struct vsc_pol_vq **vqs, unsigned int nvqs,
+			 struct vsc_pol_core *cores, unsigned int ncores)
+{
+	struct vsc_pol_core *c;
+	unsigned int i;
+
+	sort(vqs, nvqs, sizeof(*vqs), vsc_pol_cmp_load, NULL);
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+
+		if (v->target != VSC_POL_PENDING)
+			continue;
+		c = vsc_pol_lightest(cores, ncores, v->where);
+		v->target = c->cpu;
+		c->load += v->load;
+	}
+}
+
+/*
+ * Put every polled vq on a wanted core: homeless ones (just promoted, or
+ * their core went) onto the least loaded core. If the cores are then more
+ * than `balance` per-mille apart, or the set of cores changed (@force),
+ * place again from scratch, largest first, leaving alone the vqs that
+ * moved less than dwell_ms ago.
+ */
+static void vsc_pol_place(struct vsc_policy *pol, u64 now,
+			  struct vsc_pol_vq **vqs, unsigned int nvqs,
+			  struct vsc_pol_core *cores, unsigned int ncores,
+			  bool force)
+{
+	u64 dwell = (u64)pol->p.dwell_ms * NSEC_PER_MS_;
+	u32 spread, max;
+
+	if (vsc_pol_loads(vqs, nvqs, cores, ncores, false, now, dwell))
+		vsc_pol_home(vqs, nvqs, cores, ncores);
+	spread = vsc_pol_spread(cores, ncores, &max);
+	if (!force && (u64)spread * 1000 <= (u64)pol->p.balance * max)
+		return;
+	vsc_pol_loads(vqs, nvqs, cores, ncores, true, now, dwell);
+	vsc_pol_home(vqs, nvqs, cores, ncores);
+}
+
+static void vsc_pol_judge(struct vsc_policy *pol, u64 now,
+			  struct vsc_pol_vq **vqs, unsigned int nvqs,
+			  struct vsc_pol_core *cores, unsigned int ncores)
+{
+	s64 after = S64_MIN, loss;
+	unsigned int i;
+	bool revert;
+	u32 b;
+
+	if (pol->trial_bytes && pol->trial_cost_ns)
+		after = vsc_policy_score(&pol->p, pol->trial_bytes,
+					 pol->trial_cost_ns, pol->trial_ns);
+	loss = vsc_log2_fx(1000) - vsc_log2_fx(1000 - pol->p.regret);
+	revert = after < pol->trial_before - loss;
+	pol->trial_after = after;
+	pol->trial = false;
+	pol->score_valid = false;
+	pol->why |= 1U << (revert ? VSC_POL_REVERT : VSC_POL_KEEP);
+	if (revert)
+		pol->reverts++;
+
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+		struct vsc_pol_core *c;
+
+		if (!v->in_trial)
+			continue;
+		v->in_trial = false;
+		if (!revert) {
+			v->backoff_ms = 0;
+			continue;
+		}
+		c = vsc_pol_core_of(cores, ncores, v->trial_from);
+		v->target = c && c->usable && c->running ? v->trial_from :
+							   VSC_POL_ONDEMAND;
+		b = v->backoff_ms ?: pol->p.backoff_ms;
+		v->retry_ns = now + (u64)b * NSEC_PER_MS_;
+		if (b < pol->p.backoff_ms * VSC_POL_BACKOFF_MAX)
+			b *= 2;
+		v->backoff_ms = b;
+	}
+	if (pol->trial_grow) {
+		b = pol->grow_backoff_ms ?: pol->p.backoff_ms;
+		if (revert) {
+			pol->grow_retry_ns = now + (u64)b * NSEC_PER_MS_;
+			if (b < pol->p.backoff_ms * VSC_POL_BACKOFF_MAX)
+				b *= 2;
+			pol->grow_backoff_ms = b;
+		} else {
+			pol->grow_backoff_ms = 0;
+		}
+	}
+}
+
+/* Cores that host a vq after the decisions; counts them. */
+static unsigned int vsc_pol_want_hosts(struct vsc_pol_vq **vqs,
+				       unsigned int nvqs,
+				       struct vsc_pol_core *cores,
+				       unsigned int ncores)
+{
+	struct vsc_pol_core *c;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ncores; i++)
+		cores[i].want = false;
+	for (i = 0; i < nvqs; i++) {
+		c = vsc_pol_core_of(cores, ncores, vqs[i]->target);
+		if (c && !c->want) {
+			c->want = true;
+			n++;
+		}
+	}
+	return n;
+}
+
+unsigned int vsc_policy_tick(struct vsc_policy *pol, u64 now, u64 cost_ns,
+			     struct vsc_pol_vq **vqs, unsigned int nvqs,
+			     struct vsc_pol_core *cores, unsigned int ncores)
+{
+	const struct vsc_pol_params *p = &pol->p;
+	u64 dwell = (u64)p->dwell_ms * NSEC_PER_MS_;
+	u64 dt = pol->started ? now - pol->last_ns : 0;
+	unsigned int i, nusable = 0, nactive = 0, npolled = 0, maxc;
+	struct vsc_pol_core *c, *grow = NULL, *shrink = NULL;
+	bool promoted = false, force = false;
+	u64 bytes, busy_sum = 0;
+
+	pol->started = true;
+	pol->last_ns = now;
+	pol->ticks++;
+	pol->why = 0;
+	pol->moves = 0;
+	vsc_pol_sample(pol, dt, &bytes, vqs, nvqs, cores, ncores);
+
+	/* The objective, this tick and smoothed (a decaying window). */
+	if (dt && bytes && cost_ns)
+		pol->last_score = vsc_policy_score(p, bytes, cost_ns, dt);
+	if (pol->trial) {
+		if (now > pol->trial_start_ns) {
+			pol->trial_bytes += bytes;
+			pol->trial_cost_ns += cost_ns;
+			pol->trial_ns += dt;
+		}
+		if (now < pol->trial_end_ns)
+			goto out;
+		vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores);
+		goto out;
+	}
+	if (dt) {
+		pol->trial_bytes = pol->trial_bytes * 3 / 4 + bytes;
+		pol->trial_cost_ns = pol->trial_cost_ns * 3 / 4 + cost_ns;
+		pol->trial_ns = pol->trial_ns * 3 / 4 + dt;
+		pol->score_valid = pol->trial_bytes && pol->trial_cost_ns;
+		if (pol->score_valid)
+			pol->score = vsc_policy_score(p, pol->trial_bytes,
+						      pol->trial_cost_ns,
+						      pol->trial_ns);
+	}
+
+	for (i = 0; i < ncores; i++) {
+		c = &cores[i];
+		nusable += c->usable;
+		if (c->usable && c->running) {
+			c->want = true;
+			nactive++;
+		}
+	}
+	maxc = p->max_sidecores && p->max_sidecores < nusable ?
+		p->max_sidecores : nusable;
+
+	/* Light (or homeless) polled vqs go back; busy ones come. */
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+		bool settled = now - v->moved_ns >= dwell;
+
+		if (v->where >= 0) {
+			c = vsc_pol_core_of(cores, ncores, v->where);
+			if (!maxc || (v->load < p->light_load &&
+				      v->pps < p->light_pps && settled)) {
+				v->target = VSC_POL_ONDEMAND;
+				pol->why |= 1U << VSC_POL_DEMOTE;
+			} else if (!c || !c->want) {
+				v->target = VSC_POL_PENDING;
+			}
+		} else if (maxc && settled && now >= v->retry_ns &&
+			   (v->load >= p->busy_load || v->pps >= p->busy_pps)) {
+			v->target = VSC_POL_PENDING;
+			v->trial_from = v->where;
+			v->in_trial = true;
+			promoted = true;
+			pol->why |= 1U << VSC_POL_PROMOTE;
+		}
+		npolled += v->target != VSC_POL_ONDEMAND;
+	}
+
+	/* How many cores: none, one to start, or one more or fewer. */
+	if (!npolled) {
+		for (i = 0; i < ncores; i++)
+			cores[i].want = false;
+		nactive = 0;
+		goto place;
+	}
+	for (i = 0; i < ncores; i++) {
+		c = &cores[i];
+		if (!c->want) {
+			if (c->usable && !grow &&
+			    (nactive == 0 || now - c->changed_ns >= dwell))
+				grow = c;
+			continue;
+		}
+		busy_sum += c->busy;
+		if (!shrink || c->busy < shrink->busy)
+			shrink = c;
+	}
+	if (!nactive) {
+		grow->want = true;
+		nactive = 1;
+		force = true;
+	} else if (nactive > maxc) {
+		shrink->want = false;
+		nactive--;
+		force = true;
+		pol->why |= 1U << VSC_POL_SHRINK;
+	} else if (nactive >= 2 && now - shrink->changed_ns >= dwell &&
+		   busy_sum < (u64)(nactive - 1) * p->core_light) {
+		shrink->want = false;
+		nactive--;
+		force = true;
+		pol->why |= 1U << VSC_POL_SHRINK;
+	} else if (grow && nactive < maxc && now >= pol->grow_retry_ns) {
+		unsigned int j, n;
+
+		for (i = 0; i < ncores; i++) {
+			c = &cores[i];
+			if (!c->want || c->busy < p->core_busy ||
+			    now - c->changed_ns < dwell)
+				continue;
+			for (n = 0, j = 0; j < nvqs; j++)
+				n += vqs[j]->where == c->cpu;
+			if (n >= 2)
+				break;
+		}
+		if (i < ncores) {
+			grow->want = true;
+			nactive++;
+			force = true;
+			pol->trial_grow = true;
+			pol->why |= 1U << VSC_POL_GROW;
+		} else {
+			grow = NULL;
+		}
+	} else {
+		grow = NULL;
+	}
+
+place:
+	if (!(pol->why & (1U << VSC_POL_GROW)))
+		pol->trial_grow = false;
+	if (nactive)
+		vsc_pol_place(pol, now, vqs, nvqs, cores, ncores, force);
+	for (i = 0; i < nvqs; i++)
+		if (vqs[i]->target != vqs[i]->where && vqs[i]->where >= 0 &&
+		    vqs[i]->target >= 0)
+			pol->why |= 1U << VSC_POL_REBALANCE;
+	if (pol->trial_grow) {
+		for (i = 0; i < nvqs; i++) {
+			struct vsc_pol_vq *v = vqs[i];
+
+			if (v->target != v->where && !v->in_trial) {
+				v->trial_from = v->where;
+				v->in_trial = true;
+			}
+		}
+	}
+	/* A change that polls more is measured before it is kept. */
+	if ((promoted || pol->trial_grow) && p->grace_ms && pol->score_valid) {
+		pol->trial = true;
+		pol->trial_before = pol->score;
+		pol->trial_start_ns = now + (u64)p->interval_ms * NSEC_PER_MS_;
+		pol->trial_end_ns = now + (u64)p->grace_ms * NSEC_PER_MS_;
+		pol->trial_bytes = 0;
+		pol->trial_cost_ns = 0;
+		pol->trial_ns = 0;
+	} else {
+		for (i = 0; i < nvqs; i++)
+			vqs[i]->in_trial = false;
+	}
+
+out:
+	pol->cores = vsc_pol_want_hosts(vqs, nvqs, cores, ncores);
+	for (i = 0; i < ncores; i++) {
+		c = &cores[i];
+		if (c->want != c->running)
+			c->changed_ns = now;
+	}
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+
+		if (v->target != v->where) {
+			v->moved_ns = now;
+			pol->moves++;
+		}
+	}
+	if (pol->moves || pol->why)
+		pol->changes++;
+	return pol->moves;
+}

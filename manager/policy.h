@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The dynamic policy: a pure function from counter samples, the knobs and
+ * the current placement to a target placement. No kernel calls: the same
+ * code runs in the manager kthread (manager.c), in the host unit tests
+ * (tests/unit/test_policy.c) and in the trace-replay simulator
+ * (tools/simulate).
+ *
+ * Every tick the caller fills the "in" fields of each vq and each usable
+ * or running sidecore CPU, calls vsc_policy_tick(), then carries out the
+ * "out" fields: start the cores with want set, move every vq whose target
+ * differs from where it is, stop the cores without want. A vq's and a
+ * core's state fields belong to the policy; the caller zeroes them when
+ * the vq or the CPU first appears.
+ *
+ * Loads are in per-mille of one CPU: a vq whose handler ran 300 ms in the
+ * last second has load 300.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+#ifndef VSC_POLICY_H
+#define VSC_POLICY_H
+
+#include <linux/types.h>
+
+/* Where a vq runs: a sidecore's CPU, or this for its on-demand worker. */
+#define VSC_POL_ONDEMAND	(-1)
+
+/* The knobs; defaults in VSC_POL_DEFAULTS, documented in manager.rst. */
+struct vsc_pol_params {
+	u32 interval_ms;	/* how often the manager looks */
+	u32 busy_load;		/* vq load at which it goes to a sidecore */
+	u32 light_load;		/* vq load under which it goes back */
+	u32 busy_pps;		/* ... or frame rate at which it goes */
+	u32 light_pps;		/* ... and frame rate under which it goes back */
+	u32 core_busy;		/* core busy share that calls for a sibling */
+	u32 core_light;		/* per-core share under which one is removed */
+	u32 balance;		/* tolerated load imbalance between cores */
+	u32 dwell_ms;		/* minimum time between two moves of a vq/core */
+	u32 grace_ms;		/* how long a change is measured before judged */
+	u32 pref;		/* throughput preference: objective B^(1+pref)/C */
+	u32 regret;		/* objective loss that reverts a change */
+	u32 backoff_ms;		/* first wait before retrying a reverted change */
+	u32 max_sidecores;	/* at most this many cores run (0: no limit) */
+};
+
+#define VSC_POL_DEFAULTS {						\
+	.interval_ms = 50, .busy_load = 200, .light_load = 50,		\
+	.busy_pps = 50000, .light_pps = 10000,				\
+	.core_busy = 900, .core_light = 700, .balance = 200,		\
+	.dwell_ms = 500, .grace_ms = 1000, .pref = 1000, .regret = 50,	\
+	.backoff_ms = 4000, .max_sidecores = 0 }
+
+/* Back-off doubles after each revert up to this multiple of backoff_ms. */
+#define VSC_POL_BACKOFF_MAX	64
+
+struct vsc_pol_vq {
+	/* In: the vq's cumulative counters and where it runs now. */
+	u32 id;			/* the caller's name for it, for decisions */
+	u64 packets;
+	u64 bytes;
+	u64 run_ns;		/* time in the handler */
+	int where;		/* CPU, or VSC_POL_ONDEMAND */
+
+	/* State. */
+	bool primed;		/* last_* are valid */
+	u64 last_packets, last_bytes, last_run_ns;
+	u32 load;		/* smoothed load */
+	u64 pps;		/* smoothed frames per second */
+	u64 moved_ns;		/* last time it moved */
+	u64 retry_ns;		/* not moved to a sidecore before this */
+	u32 backoff_ms;		/* the next back-off (0: backoff_ms) */
+	int trial_from;		/* where it was before the trial */
+	bool in_trial;
+
+	/* Out. */
+	int target;
+};
+
+struct vsc_pol_core {
+	/* In. */
+	int cpu;
+	bool usable;		/* allowed and online */
+	bool running;		/* a sidecore thread runs there */
+	u64 busy_ns, idle_ns;	/* the thread's cumulative poll time */
+
+	/* State. */
+	bool primed;
+	u64 last_busy_ns, last_idle_ns;
+	u32 busy;		/* smoothed busy share of its passes */
+	u64 changed_ns;		/* last start or stop */
+
+	/* Out. */
+	bool want;		/* a sidecore should run here */
+	u32 load;		/* sum of the target loads of its vqs */
+};
+
+/* Why the last tick changed something (for tracing and the simulator). */
+enum vsc_pol_why {
+	VSC_POL_NONE = 0,
+	VSC_POL_PROMOTE,	/* busy vqs went to sidecores */
+	VSC_POL_DEMOTE,		/* light vqs went back on demand */
+	VSC_POL_GROW,		/* a saturated core got a sibling */
+	VSC_POL_SHRINK,		/* the load fits on one core fewer */
+	VSC_POL_REBALANCE,	/* vqs moved between cores by load */
+	VSC_POL_REVERT,		/* a change did not pay: undone */
+	VSC_POL_KEEP,		/* a change paid: kept */
+	VSC_POL_WHY_MAX,
+};
+
+extern const char *const vsc_pol_why_names[];
+
+struct vsc_policy {
+	struct vsc_pol_params p;
+
+	/* State. */
+	u64 last_ns;
+	bool started;
+	s64 score;		/* smoothed objective outside trials */
+	bool score_valid;
+	bool trial;		/* a change is being measured */
+	bool trial_grow;	/* ... and it added a core */
+	u64 trial_start_ns, trial_end_ns;
+	s64 trial_before;
+	u64 trial_bytes, trial_cost_ns, trial_ns;
+	u64 grow_retry_ns;	/* no core added before this */
+	u32 grow_backoff_ms;
+
+	/* Out: the last tick. */
+	u32 why;		/* bitmask of 1 << enum vsc_pol_why */
+	unsigned int moves;	/* vqs whose target differs from where */
+	unsigned int cores;	/* cores wanted */
+	s64 last_score;		/* objective of the last tick (if bytes) */
+	s64 trial_after;	/* the judged trial's score, on KEEP/REVERT */
+
+	/* Totals. */
+	u64 ticks, changes, reverts;
+};
+
+void vsc_policy_init(struct vsc_policy *pol, const struct vsc_pol_params *p);
+
+/*
+ * One decision at time @now_ns. @cost_ns is the CPU time the I/O threads
+ * (workers and sidecores) used since the previous tick. Sets every vq's
+ * target and every core's want; returns the number of vqs to move.
+ */
+unsigned int vsc_policy_tick(struct vsc_policy *pol, u64 now_ns, u64 cost_ns,
+			     struct vsc_pol_vq **vqs, unsigned int nvqs,
+			     struct vsc_pol_core *cores, unsigned int ncores);
+
+/*
+ * The objective in 16.16 fixed-point log2 units: (1 + pref/1000) *
+ * log2(bytes/s) - log2(CPU ns/s). Higher is better; 65536 is a factor 2.
+ */
+s64 vsc_policy_score(const struct vsc_pol_params *p, u64 bytes, u64 cost_ns,
+		     u64 ns);
+
+/* 16.16 fixed-point log2 of @x (> 0). */
+s64 vsc_log2_fx(u64 x);
+
+#endif /* VSC_POLICY_H */

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the dynamic policy (manager/policy.c), closed-loop
+ * against a plant model of the host:
+ *
+ *  - a vq offers frames at a rate; its handler costs handler_ns a frame
+ *    wherever it runs;
+ *  - on demand, a frame also costs wake_ns of kick and wake-up overhead,
+ *    and all on-demand workers share pool_cpus CPUs (less those a running
+ *    sidecore takes): past that they serve proportionally less;
+ *  - a sidecore serves its vqs up to one CPU of handler time and costs a
+ *    whole CPU while it has vqs (it spins); without vqs it parks, free.
+ *
+ * The plant feeds the policy the counters the module would (packets,
+ * bytes, handler ns, core busy/idle ns, I/O thread CPU) and carries out
+ * its decisions, so the tests see what a running manager would do.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/ktap.h"
+#include "manager/policy.h"
+
+KTAP_DEFINE_STATE;
+
+#define MS	1000000ULL
+#define SEC	1000000000ULL
+#define MAXV	16
+#define MAXC	4
+#define FRAME	1500
+
+struct plant {
+	unsigned int nvqs, ncores;
+	double offered[MAXV];		/* frames/s each vq is offered */
+	double served[MAXV];		/* frames/s served, last step */
+	struct vsc_pol_vq v[MAXV];
+	struct vsc_pol_vq *vp[MAXV];
+	struct vsc_pol_core c[MAXC];
+	double handler_ns, wake_ns, pool_cpus;
+	struct vsc_policy pol;
+	u64 now;
+	/* What the test looks at. */
+	unsigned int moves, max_cores, promotes, reverts;
+	u64 last_revert, last_promote;
+	double core_frames[MAXC];
+};
+
+static void plant_init(struct plant *pl, unsigned int nvqs,
+		       unsigned int ncores, const struct vsc_pol_params *p)
+{
+	unsigned int i;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->nvqs = nvqs;
+	pl->ncores = ncores;
+	pl->handler_ns = 1000;
+	pl->wake_ns = 1000;
+	pl->pool_cpus = 2;
+	pl->now = 1000 * SEC;
+	for (i = 0; i < nvqs; i++) {
+		pl->v[i].id = i;
+		pl->v[i].where = VSC_POL_ONDEMAND;
+		pl->vp[i] = &pl->v[i];
+	}
+	for (i = 0; i < ncores; i++) {
+		pl->c[i].cpu = i + 1;
+		pl->c[i].usable = true;
+	}
+	vsc_policy_init(&pl->pol, p);
+}
+
+static int core_index(struct plant *pl, int cpu)
+{
+	unsigned int i;
+
+	for (i = 0; i < pl->ncores; i++)
+		if (pl->c[i].cpu == cpu)
+			return i;
+	return -1;
+}
+
+/* One interval of traffic under the current placement, then a decision. */
+static void plant_step(struct plant *pl)
+{
+	double dt = pl->pol.p.interval_ms * 1e6, od_demand = 0, pool;
+	double core_demand[MAXC] = { 0 }, cost = 0, scale;
+	unsigned int i, running = 0;
+	int k;
+
+	for (i = 0; i < pl->ncores; i++)
+		running += pl->c[i].running;
+	pool = pl->pool_cpus - running;
+	if (pool < 0.1)
+		pool = 0.1;
+	for (i = 0; i < pl->nvqs; i++) {
+		k = core_index(pl, pl->v[i].where);
+		if (k < 0)
+			od_demand += pl->offered[i] *
+				     (pl->handler_ns + pl->wake_ns) / 1e9;
+		else
+			core_demand[k] += pl->offered[i] * pl->handler_ns / 1e9;
+	}
+	for (i = 0; i < MAXC; i++)
+		pl->core_frames[i] = 0;
+	for (i = 0; i < pl->nvqs; i++) {
+		k = core_index(pl, pl->v[i].where);
+		if (k < 0)
+			scale = od_demand > pool ? pool / od_demand : 1;
+		else
+			scale = core_demand[k] > 1 ? 1 / core_demand[k] : 1;
+		pl->served[i] = pl->offered[i] * scale;
+		if (k >= 0)
+			pl->core_frames[k] += pl->served[i];
+		pl->v[i].packets += (u64)(pl->served[i] * dt / 1e9);
+		pl->v[i].bytes += (u64)(pl->served[i] * dt / 1e9) * FRAME;
+		pl->v[i].run_ns += (u64)(pl->served[i] * dt / 1e9 *
+					 pl->handler_ns);
+	}
+	cost = (od_demand > pool ? pool : od_demand) * dt;
+	for (i = 0; i < pl->ncores; i++) {
+		double busy;
+
+		if (!pl->c[i].running || core_demand[i] == 0)
+			continue;
+		busy = (core_demand[i] > 1 ? 1 : core_demand[i]) * dt;
+		pl->c[i].busy_ns += (u64)busy;
+		pl->c[i].idle_ns += (u64)(dt - busy);
+		cost += dt;
+	}
+	pl->now += pl->pol.p.interval_ms * MS;
+
+	pl->moves += vsc_policy_tick(&pl->pol, pl->now, (u64)cost, pl->vp,
+				     pl->nvqs, pl->c, pl->ncores);
+	if (pl->pol.why & (1U << VSC_POL_REVERT)) {
+		pl->reverts++;
+		pl->last_revert = pl->now;
+	}
+	if (pl->pol.why & (1U << VSC_POL_PROMOTE)) {
+		pl->promotes++;
+		pl->last_promote = pl->now;
+	}
+	/* Carry the decision out, as the manager does through exec. */
+	for (i = 0; i < pl->ncores; i++)
+		pl->c[i].running = pl->c[i].want;
+	for (i = 0; i < pl->nvqs; i++)
+		pl->v[i].where = pl->v[i].target;
+	if (pl->pol.cores > pl->max_cores)
+		pl->max_cores = pl->pol.cores;
+}
+
+static void plant_run(struct plant *pl, u64 ns)
+{
+	u64 end = pl->now + ns;
+
+	while (pl->now < end)
+		plant_step(pl);
+}
+
+static unsigned int cores_running(struct plant *pl)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < pl->ncores; i++)
+		n += pl->c[i].running;
+	return n;
+}
+
+static void set_offered(struct plant *pl, unsigned int from, unsigned int to,
+			double fps)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++)
+		pl->offered[i] = fps;
+}
+
+static const struct vsc_pol_params defaults = VSC_POL_DEFAULTS;
+
+/* Time after which a load change must have been acted on. */
+static u64 settle_ns(const struct vsc_pol_params *p)
+{
+	return (u64)(p->dwell_ms + p->grace_ms + 10 * p->interval_ms) * MS;
+}
+
+static void test_log2(void)
+{
+	s64 a = vsc_log2_fx(1), b = vsc_log2_fx(2), c = vsc_log2_fx(1000);
+	s64 d = vsc_log2_fx(1ULL << 40), e = vsc_log2_fx(3);
+
+	ktap_result(a == 0 && b == 65536 && d == 40 * 65536 &&
+			 c > 9.965 * 65536 && c < 9.967 * 65536 &&
+			 e > 1.584 * 65536 && e < 1.586 * 65536,
+			 "fixed-point log2: 1 2 3 1000 2^40");
+}
+
+static void test_idle(void)
+{
+	struct plant pl;
+
+	plant_init(&pl, 8, 2, &defaults);
+	plant_run(&pl, 10 * SEC);
+	ktap_result(pl.max_cores == 0 && pl.moves == 0,
+			 "idle: no sidecore for 10 s, no move (%u cores, %u moves)",
+			 pl.max_cores, pl.moves);
+}
+
+static void test_one_vm(struct plant *pl)
+{
+	unsigned int i, on = 0;
+
+	plant_init(pl, 4, 2, &defaults);
+	/* VM 0 (vqs 0, 1) saturates its worker pool; VM 1 is light. */
+	set_offered(pl, 0, 2, 400000);
+	set_offered(pl, 2, 4, 5000);
+	plant_run(pl, 10 * SEC);
+	for (i = 0; i < 2; i++)
+		on += pl->v[i].where >= 0;
+	ktap_result(cores_running(pl) == 1 && on == 2 &&
+			 pl->v[2].where < 0 && pl->v[3].where < 0,
+			 "one saturating VM: 1 sidecore polls its 2 vqs, the light VM stays on demand (%u cores)",
+			 cores_running(pl));
+	ktap_result(pl->served[0] > 399000 && pl->served[1] > 399000,
+			 "one saturating VM: served in full on the sidecore (%.0f fps)",
+			 pl->served[0]);
+}
+
+static void test_step_down(struct plant *pl)
+{
+	u64 start = pl->now, parked = 0;
+
+	set_offered(pl, 0, 2, 5000);
+	while (pl->now < start + 2 * settle_ns(&defaults)) {
+		plant_step(pl);
+		if (!parked && cores_running(pl) == 0 && pl->v[0].where < 0 &&
+		    pl->v[1].where < 0)
+			parked = pl->now;
+	}
+	ktap_result(parked && parked - start <= settle_ns(&defaults) &&
+			 cores_running(pl) == 0,
+			 "step down: back to 0 sidecores in %llu ms (settle time %llu ms)",
+			 parked ? (unsigned long long)(parked - start) / MS : 0,
+			 (unsigned long long)settle_ns(&defaults) / MS);
+}
+
+static void test_four_vms(void)
+{
+	double f0, f1, lo, hi;
+	struct plant pl;
+	unsigned int i, on = 0;
+
+	plant_init(&pl, 8, 2, &defaults);
+	set_offered(&pl, 0, 8, 400000);
+	plant_run(&pl, 20 * SEC);
+	for (i = 0; i < 8; i++)
+		on += pl.v[i].where >= 0;
+	f0 = pl.core_frames[0];
+	f1 = pl.core_frames[1];
+	lo = f0 < f1 ? f0 : f1;
+	hi = f0 < f1 ? f1 : f0;
+	ktap_result(cores_running(&pl) == 2 && on == 8,
+			 "four saturating VMs, 2 CPUs: 2 sidecores poll all 8 vqs (%u cores, %u polled)",
+			 cores_running(&pl), on);
+	ktap_result(hi > 0 && lo >= 0.8 * hi,
+			 "four saturating VMs: cores balanced within 20%% (%.0f vs %.0f fps)",
+			 f0, f1);
+
+	/* Three VMs go quiet, one slows: it fits on one core. */
+	set_offered(&pl, 0, 2, 300000);
+	set_offered(&pl, 2, 8, 5000);
+	plant_run(&pl, 3 * settle_ns(&defaults));
+	ktap_result(cores_running(&pl) == 1,
+			 "four VMs, three go quiet: one sidecore left (%u)",
+			 cores_running(&pl));
+}
+
+static void test_max_sidecores(void)
+{
+	struct vsc_pol_params p = defaults;
+	struct plant pl;
+
+	p.max_sidecores = 1;
+	plant_init(&pl, 8, 2, &p);
+	set_offered(&pl, 0, 8, 400000);
+	plant_run(&pl, 20 * SEC);
+	ktap_result(pl.max_cores == 1 && cores_running(&pl) == 1,
+			 "max_sidecores 1: never more than one core (%u)",
+			 pl.max_cores);
+}
+
+static void test_oscillation(void)
+{
+	struct plant pl;
+	unsigned int i;
+
+	/*
+	 * Around busy_load (200) and busy_pps on demand, where polling does
+	 * not pay: each try is reverted and the back-off doubles, so 120 s
+	 * see at most 5 tries (at 0, 4, 12, 28, 60 s), 4 moves each.
+	 */
+	plant_init(&pl, 2, 2, &defaults);
+	for (i = 0; i < 2400; i++) {
+		set_offered(&pl, 0, 2, i % 4 < 2 ? 30000 : 70000);
+		pl.offered[0] *= 3;
+		pl.offered[1] *= 3;
+		plant_step(&pl);
+	}
+	ktap_result(pl.moves <= 20 && pl.reverts <= 5,
+		    "load around busy_load for 120 s: %u moves, %u reverts (at most 20, 5)",
+		    pl.moves, pl.reverts);
+	plant_init(&pl, 2, 2, &defaults);
+	set_offered(&pl, 0, 2, 400000);
+	plant_run(&pl, 5 * SEC);
+	pl.moves = 0;
+	for (i = 0; i < 1200; i++) {
+		set_offered(&pl, 0, 2, i % 4 < 2 ? 3000 : 17000);
+		plant_step(&pl);
+	}
+	ktap_result(pl.moves <= 4,
+			 "load around light_load for 60 s: %u moves (at most 4)",
+			 pl.moves);
+}
+
+static void test_regret(void)
+{
+	u64 first_revert, backoff = (u64)defaults.backoff_ms * MS;
+	u64 retry1, retry2;
+	struct plant pl;
+
+	/*
+	 * Busy enough to try a sidecore, but on-demand costs no more per
+	 * frame and has room: polling only burns a core. The trial loses.
+	 */
+	plant_init(&pl, 1, 1, &defaults);
+	pl.wake_ns = 0;
+	set_offered(&pl, 0, 1, 300000);
+	while (!pl.reverts && pl.now < 1010 * SEC)
+		plant_step(&pl);
+	first_revert = pl.last_revert;
+	ktap_result(pl.reverts == 1 && pl.v[0].where < 0 &&
+			 cores_running(&pl) == 0,
+			 "a sidecore that lowers the objective is reverted (score %lld -> %lld)",
+			 (long long)pl.pol.trial_before,
+			 (long long)pl.pol.trial_after);
+
+	while (pl.promotes < 2 && pl.now < first_revert + 10 * backoff)
+		plant_step(&pl);
+	retry1 = pl.last_promote - first_revert;
+	ktap_result(pl.promotes == 2 && retry1 >= backoff,
+			 "not retried before its back-off (%llu ms >= %llu ms)",
+			 (unsigned long long)retry1 / MS,
+			 (unsigned long long)backoff / MS);
+	while (pl.reverts < 2 && pl.now < first_revert + 20 * backoff)
+		plant_step(&pl);
+	first_revert = pl.last_revert;
+	while (pl.promotes < 3 && pl.now < first_revert + 20 * backoff)
+		plant_step(&pl);
+	retry2 = pl.last_promote - first_revert;
+	ktap_result(pl.reverts == 2 && retry2 >= 2 * backoff,
+			 "the back-off doubles after the second revert (%llu ms)",
+			 (unsigned long long)retry2 / MS);
+
+	/* Where polling pays, the same trial is kept. */
+	plant_init(&pl, 1, 1, &defaults);
+	set_offered(&pl, 0, 1, 600000);
+	plant_run(&pl, 10 * SEC);
+	ktap_result(pl.reverts == 0 && pl.v[0].where == 1,
+			 "a sidecore that raises the objective is kept (%u reverts)",
+			 pl.reverts);
+}
+
+static void test_no_search(void)
+{
+	struct vsc_pol_params p = defaults;
+	struct plant pl;
+
+	/* grace_ms 0: no trial, the same losing move stays. */
+	p.grace_ms = 0;
+	plant_init(&pl, 1, 1, &p);
+	pl.wake_ns = 0;
+	set_offered(&pl, 0, 1, 300000);
+	plant_run(&pl, 10 * SEC);
+	ktap_result(pl.reverts == 0 && pl.v[0].where == 1,
+			 "grace_ms 0 turns the search off (%u reverts)",
+			 pl.reverts);
+}
+
+static void test_unusable(void)
+{
+	struct plant pl;
+
+	plant_init(&pl, 2, 2, &defaults);
+	set_offered(&pl, 0, 2, 400000);
+	plant_run(&pl, 5 * SEC);
+	/* The CPU in use leaves the allowed set (or goes offline). */
+	pl.c[0].usable = false;
+	plant_step(&pl);
+	ktap_result(!pl.c[0].running && pl.v[0].where == 2 &&
+			 pl.v[1].where == 2,
+			 "a core that is no longer usable hands its vqs to another at once");
+	pl.c[1].usable = false;
+	plant_step(&pl);
+	ktap_result(cores_running(&pl) == 0 && pl.v[0].where < 0 &&
+			 pl.v[1].where < 0,
+			 "no usable core: everything back on demand");
+}
+
+int main(void)
+{
+	struct plant pl;
+
+	ktap_header(0);
+	test_log2();
+	test_idle();
+	test_one_vm(&pl);
+	test_step_down(&pl);
+	test_four_vms();
+	test_max_sidecores();
+	test_oscillation();
+	test_regret();
+	test_no_search();
+	test_unusable();
+	return ktap_finish();
+}
