@@ -8,6 +8,10 @@
  *             `sidecores` of them); every vq polled, counts balanced.
  *   manual    the same sidecores, parked until vqs are moved onto them
  *             by hand (vsc_config_move_vq); new vqs start on demand.
+ *   dynamic   the manager thread (manager.c) starts and stops sidecores
+ *             on the allowed CPUs (at most `sidecores`) and moves the
+ *             vqs as the load changes; here only a CPU that leaves the
+ *             allowed set or goes offline has its sidecore stopped.
  *
  * CPU hotplug: going offline, a CPU's sidecore hands its vqs to another
  * sidecore (policy sidecore) or to their workers, then stops; coming back,
@@ -30,8 +34,30 @@ const char *const vsc_policy_names[] = {
 	[VSC_POLICY_ONDEMAND] = "ondemand",
 	[VSC_POLICY_SIDECORE] = "sidecore",
 	[VSC_POLICY_MANUAL] = "manual",
+	[VSC_POLICY_DYNAMIC] = "dynamic",
 	NULL
 };
+
+#define VSC_KNOB(field, lo, hi) \
+	{ #field, offsetof(struct vsc_pol_params, field), lo, hi }
+
+const struct vsc_knob vsc_knobs[] = {
+	VSC_KNOB(interval_ms, 1, 10000),
+	VSC_KNOB(busy_load, 1, 1000),
+	VSC_KNOB(light_load, 0, 1000),
+	VSC_KNOB(busy_pps, 1, 100000000),
+	VSC_KNOB(light_pps, 0, 100000000),
+	VSC_KNOB(core_busy, 1, 1000),
+	VSC_KNOB(core_light, 0, 1000),
+	VSC_KNOB(balance, 0, 1000),
+	VSC_KNOB(dwell_ms, 0, 600000),
+	VSC_KNOB(grace_ms, 0, 600000),
+	VSC_KNOB(pref, 0, 10000),
+	VSC_KNOB(regret, 0, 999),
+	VSC_KNOB(backoff_ms, 1, 600000),
+};
+
+const unsigned int vsc_nknobs = ARRAY_SIZE(vsc_knobs);
 
 int vsc_policy_parse(const char *name)
 {
@@ -49,8 +75,11 @@ static int vsc_cpuhp_state = -1;
 
 int vsc_config_alloc(struct vsc_config *c)
 {
+	static const struct vsc_pol_params defaults = VSC_POL_DEFAULTS;
+
 	c->policy = VSC_POLICY_ONDEMAND;
 	c->sidecores = 0;
+	c->knobs = defaults;
 	return zalloc_cpumask_var(&c->cpus, GFP_KERNEL) ? 0 : -ENOMEM;
 }
 
@@ -64,8 +93,20 @@ void vsc_config_get(struct vsc_config *c)
 	mutex_lock(&vsc_exec_lock);
 	c->policy = vsc_cfg.policy;
 	c->sidecores = vsc_cfg.sidecores;
+	c->knobs = vsc_cfg.knobs;
 	cpumask_copy(c->cpus, vsc_cfg.cpus);
 	mutex_unlock(&vsc_exec_lock);
+}
+
+bool vsc_config_dynamic(struct vsc_pol_params *p, struct cpumask *usable)
+{
+	lockdep_assert_held(&vsc_exec_lock);
+	if (vsc_cfg.policy != VSC_POLICY_DYNAMIC)
+		return false;
+	*p = vsc_cfg.knobs;
+	p->max_sidecores = vsc_cfg.sidecores;
+	cpumask_and(usable, vsc_cfg.cpus, vsc_cpus_up);
+	return true;
 }
 
 void vsc_config_running(struct cpumask *out)
@@ -87,6 +128,11 @@ static void vsc_compute_wanted(void)
 	cpumask_clear(vsc_wanted);
 	if (vsc_cfg.policy == VSC_POLICY_ONDEMAND)
 		return;
+	/* Dynamic: the manager starts them; only where it may. */
+	if (vsc_cfg.policy == VSC_POLICY_DYNAMIC) {
+		cpumask_and(vsc_wanted, vsc_cfg.cpus, vsc_cpus_up);
+		return;
+	}
 	for_each_cpu_and(cpu, vsc_cfg.cpus, vsc_cpus_up) {
 		if (vsc_cfg.sidecores && n++ >= vsc_cfg.sidecores)
 			break;
@@ -158,7 +204,8 @@ static void vsc_apply(void)
 	lockdep_assert_held(&vsc_exec_lock);
 	vsc_compute_wanted();
 	for_each_cpu(cpu, vsc_wanted)
-		if (vsc_exec_core_start(cpu))
+		if (vsc_cfg.policy != VSC_POLICY_DYNAMIC &&
+		    vsc_exec_core_start(cpu))
 			cpumask_clear_cpu(cpu, vsc_wanted);
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		sc = vsc_exec_core(cpu);
@@ -180,16 +227,51 @@ static void vsc_apply(void)
 
 static void vsc_dev_added(struct vsc_dev *dev)
 {
+	int i;
+
+	/* New to the manager: it primes its counters on the next look. */
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		memset(&dev->vqs[i].vq.pol, 0, sizeof(dev->vqs[i].vq.pol));
+	dev->mgr_primed = false;
 	if (vsc_cfg.policy == VSC_POLICY_SIDECORE)
 		vsc_balance();
 }
 
+static int vsc_knobs_check(const struct vsc_pol_params *p, const char **why)
+{
+	struct vsc_pol_params q = *p;
+	unsigned int i;
+	u32 v;
+
+	for (i = 0; i < vsc_nknobs; i++) {
+		v = *vsc_knob_ptr(&q, &vsc_knobs[i]);
+		if (v < vsc_knobs[i].min || v > vsc_knobs[i].max) {
+			*why = "a manager knob is out of range (see Documentation/manager.rst)";
+			return -ERANGE;
+		}
+	}
+	if (p->light_load > p->busy_load || p->light_pps > p->busy_pps) {
+		*why = "light_load/light_pps must not exceed busy_load/busy_pps";
+		return -EINVAL;
+	}
+	if (p->core_light >= p->core_busy) {
+		*why = "core_light must be below core_busy";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int vsc_config_check(const struct vsc_config *c, const char **why)
 {
+	int r;
+
 	if (c->policy > VSC_POLICY_MAX) {
 		*why = "unknown policy";
 		return -EINVAL;
 	}
+	r = vsc_knobs_check(&c->knobs, why);
+	if (r)
+		return r;
 	if (!cpumask_subset(c->cpus, cpu_possible_mask)) {
 		*why = "cpus names a CPU this machine cannot have";
 		return -EINVAL;
@@ -217,9 +299,11 @@ int vsc_config_set(const struct vsc_config *c, const char **why)
 	mutex_lock(&vsc_exec_lock);
 	vsc_cfg.policy = c->policy;
 	vsc_cfg.sidecores = c->sidecores;
+	vsc_cfg.knobs = c->knobs;
 	cpumask_copy(vsc_cfg.cpus, c->cpus);
 	vsc_apply();
 	mutex_unlock(&vsc_exec_lock);
+	vsc_manager_kick();
 	pr_info("policy %s, cpus %*pbl, sidecores %u\n",
 		vsc_policy_names[c->policy], cpumask_pr_args(c->cpus),
 		c->sidecores);
@@ -304,7 +388,7 @@ int vsc_config_init(const char *policy, const char *cpus,
 		goto err;
 	r = vsc_policy_parse(policy ?: "");
 	if (r < 0) {
-		pr_err("policy=%s: not one of ondemand, sidecore, manual\n",
+		pr_err("policy=%s: not one of ondemand, sidecore, manual, dynamic\n",
 		       policy);
 		goto err_c;
 	}
@@ -335,6 +419,17 @@ int vsc_config_init(const char *policy, const char *cpus,
 		goto err;
 	}
 	vsc_cpuhp_state = r;
+	r = vsc_manager_init();
+	if (r) {
+		pr_err("cannot start the manager thread: %d\n", r);
+		cpuhp_remove_state(vsc_cpuhp_state);
+		vsc_cpuhp_state = -1;
+		mutex_lock(&vsc_exec_lock);
+		vsc_cfg.policy = VSC_POLICY_ONDEMAND;
+		vsc_apply();
+		mutex_unlock(&vsc_exec_lock);
+		goto err;
+	}
 	return 0;
 
 err_c:
@@ -351,6 +446,7 @@ err:
 /* Every device is closed: stop the sidecores. */
 void vsc_config_exit(void)
 {
+	vsc_manager_exit();
 	if (vsc_cpuhp_state >= 0)
 		cpuhp_remove_state(vsc_cpuhp_state);
 	mutex_lock(&vsc_exec_lock);

@@ -13,18 +13,40 @@
 #include <linux/cpumask.h>
 #include <linux/types.h>
 
+#include "policy.h"
+
 enum vsc_policy {
 	VSC_POLICY_ONDEMAND = 0,	/* every vq on its device's worker */
 	VSC_POLICY_SIDECORE = 1,	/* every vq polled, balanced by count */
 	VSC_POLICY_MANUAL = 2,		/* vqs placed one by one */
-	VSC_POLICY_MAX = VSC_POLICY_MANUAL,
+	VSC_POLICY_DYNAMIC = 3,		/* the manager decides (manager.c) */
+	VSC_POLICY_MAX = VSC_POLICY_DYNAMIC,
 };
 
 struct vsc_config {
 	enum vsc_policy policy;
 	cpumask_var_t cpus;		/* CPUs sidecores may use */
-	unsigned int sidecores;		/* how many run; 0: one per CPU */
+	/* How many run (dynamic: at most); 0: one per allowed CPU. */
+	unsigned int sidecores;
+	/* The dynamic policy's knobs (max_sidecores comes from sidecores). */
+	struct vsc_pol_params knobs;
 };
+
+/* A knob of the dynamic policy: a u32 field of vsc_pol_params. */
+struct vsc_knob {
+	const char *name;
+	size_t offset;
+	u32 min, max;
+};
+
+extern const struct vsc_knob vsc_knobs[];
+extern const unsigned int vsc_nknobs;
+
+static inline u32 *vsc_knob_ptr(struct vsc_pol_params *p,
+				const struct vsc_knob *k)
+{
+	return (u32 *)((char *)p + k->offset);
+}
 
 extern const char *const vsc_policy_names[];
 /* Policy from its name (a trailing newline is fine), or -EINVAL. */
@@ -47,6 +69,34 @@ int vsc_config_move_vq(int dev, unsigned int vq, int cpu, const char **why);
 
 /* CPUs with a sidecore thread right now. */
 void vsc_config_running(struct cpumask *out);
+
+/*
+ * For the manager, under vsc_exec_lock: is the policy dynamic? If so,
+ * fill @p with the knobs and @usable with the CPUs it may use.
+ */
+bool vsc_config_dynamic(struct vsc_pol_params *p, struct cpumask *usable);
+
+/* The manager thread (manager.c). */
+int vsc_manager_init(void);
+void vsc_manager_exit(void);
+/* Look now (the configuration changed); any context that may sleep. */
+void vsc_manager_kick(void);
+
+/* What the manager measured of itself (read locklessly). */
+struct vsc_manager_stats {
+	u64 ticks;
+	u64 cpu_ns;		/* the thread's CPU time */
+	u64 cpu_us_per_s;	/* over the last second of wall time */
+	u64 tick_ns;		/* time spent looking and deciding */
+	u64 reconfigs;		/* ticks that started, stopped or moved */
+	u64 reconfig_ns_total;
+	u64 reconfig_ns_max;
+	u64 reconfig_ns_last;
+	u64 moves;
+	u64 reverts;		/* changes undone by the search */
+};
+
+extern struct vsc_manager_stats vsc_manager_stats;
 
 int vsc_config_init(const char *policy, const char *cpus,
 		    unsigned int sidecores);

@@ -75,9 +75,9 @@ s64 vsc_policy_score(const struct vsc_pol_params *p, u64 bytes, u64 cost_ns,
 	return div_s64(b * (1000 + (s64)p->pref), 1000) - c;
 }
 
-void vsc_policy_init(struct vsc_policy *pol, const struct vsc_pol_params *p)
+void vsc_policy_init(struct vsc_pol *pol, const struct vsc_pol_params *p)
 {
-	*pol = (struct vsc_policy){ .p = *p };
+	*pol = (struct vsc_pol){ .p = *p };
 }
 
 static u32 vsc_ewma(u32 old, u64 cur)
@@ -96,7 +96,7 @@ static struct vsc_pol_core *vsc_pol_core_of(struct vsc_pol_core *cores,
 	return NULL;
 }
 
-static void vsc_pol_sample(struct vsc_policy *pol, u64 dt, u64 *bytes,
+static void vsc_pol_sample(struct vsc_pol *pol, u64 dt, u64 *bytes,
 			   struct vsc_pol_vq **vqs, unsigned int nvqs,
 			   struct vsc_pol_core *cores, unsigned int ncores)
 {
@@ -252,7 +252,7 @@ static void vsc_pol_home(struct vsc_pol_vq **vqs, unsigned int nvqs,
  * place again from scratch, largest first, leaving alone the vqs that
  * moved less than dwell_ms ago.
  */
-static void vsc_pol_place(struct vsc_policy *pol, u64 now,
+static void vsc_pol_place(struct vsc_pol *pol, u64 now,
 			  struct vsc_pol_vq **vqs, unsigned int nvqs,
 			  struct vsc_pol_core *cores, unsigned int ncores,
 			  bool force)
@@ -269,7 +269,7 @@ static void vsc_pol_place(struct vsc_policy *pol, u64 now,
 	vsc_pol_home(vqs, nvqs, cores, ncores);
 }
 
-static void vsc_pol_judge(struct vsc_policy *pol, u64 now,
+static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			  struct vsc_pol_vq **vqs, unsigned int nvqs,
 			  struct vsc_pol_core *cores, unsigned int ncores)
 {
@@ -344,7 +344,7 @@ static unsigned int vsc_pol_want_hosts(struct vsc_pol_vq **vqs,
 	return n;
 }
 
-unsigned int vsc_policy_tick(struct vsc_policy *pol, u64 now, u64 cost_ns,
+unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 			     struct vsc_pol_vq **vqs, unsigned int nvqs,
 			     struct vsc_pol_core *cores, unsigned int ncores)
 {

@@ -110,7 +110,7 @@ enum vsc_pol_why {
 
 extern const char *const vsc_pol_why_names[];
 
-struct vsc_policy {
+struct vsc_pol {
 	struct vsc_pol_params p;
 
 	/* State. */
@@ -137,14 +137,14 @@ struct vsc_policy {
 	u64 ticks, changes, reverts;
 };
 
-void vsc_policy_init(struct vsc_policy *pol, const struct vsc_pol_params *p);
+void vsc_policy_init(struct vsc_pol *pol, const struct vsc_pol_params *p);
 
 /*
  * One decision at time @now_ns. @cost_ns is the CPU time the I/O threads
  * (workers and sidecores) used since the previous tick. Sets every vq's
  * target and every core's want; returns the number of vqs to move.
  */
-unsigned int vsc_policy_tick(struct vsc_policy *pol, u64 now_ns, u64 cost_ns,
+unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now_ns, u64 cost_ns,
 			     struct vsc_pol_vq **vqs, unsigned int nvqs,
 			     struct vsc_pol_core *cores, unsigned int ncores);
 

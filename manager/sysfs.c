@@ -78,7 +78,7 @@ static int vsc_edit_policy(struct vsc_config *c, const char *buf,
 	int r = vsc_policy_parse(buf);
 
 	if (r < 0) {
-		*why = "not one of ondemand, sidecore, manual";
+		*why = "not one of ondemand, sidecore, manual, dynamic";
 		return -EINVAL;
 	}
 	c->policy = r;
@@ -194,6 +194,133 @@ VSC_MOVE_ATTR(move_ns_total, total_ns);
 VSC_MOVE_ATTR(move_ns_max, max_ns);
 VSC_MOVE_ATTR(move_ns_last, last_ns);
 
+/*
+ * manager/: one file per knob of the dynamic policy (vsc_knobs), and what
+ * the manager measured of itself.
+ */
+struct vsc_knob_attr {
+	struct kobj_attribute attr;
+	const struct vsc_knob *knob;
+};
+
+static struct vsc_knob_attr *vsc_knob_attrs;
+
+static const struct vsc_knob *vsc_knob_of(struct kobj_attribute *attr)
+{
+	return container_of(attr, struct vsc_knob_attr, attr)->knob;
+}
+
+static ssize_t vsc_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	struct vsc_config c;
+	ssize_t n;
+
+	if (vsc_config_alloc(&c))
+		return -ENOMEM;
+	vsc_config_get(&c);
+	n = sysfs_emit(buf, "%u\n", *vsc_knob_ptr(&c.knobs, vsc_knob_of(attr)));
+	vsc_config_free(&c);
+	return n;
+}
+
+static ssize_t vsc_knob_store(struct kobject *kobj,
+			      struct kobj_attribute *attr, const char *buf,
+			      size_t count)
+{
+	const struct vsc_knob *k = vsc_knob_of(attr);
+	struct vsc_config c;
+	const char *why = NULL;
+	u32 v;
+	int r;
+
+	if (kstrtou32(buf, 0, &v))
+		return vsc_refused(k->name, -EINVAL,
+				   "not a non-negative 32-bit integer");
+	if (v < k->min || v > k->max) {
+		pr_info_ratelimited("%s: refused: %u is outside %u..%u\n",
+				    k->name, v, k->min, k->max);
+		return -ERANGE;
+	}
+	r = vsc_config_alloc(&c);
+	if (r)
+		return r;
+	vsc_config_get(&c);
+	*vsc_knob_ptr(&c.knobs, k) = v;
+	r = vsc_config_set(&c, &why);
+	vsc_config_free(&c);
+	if (r)
+		return vsc_refused(k->name, r, why);
+	return count;
+}
+
+#define VSC_MGR_ATTR(name)						\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n",					\
+			  READ_ONCE(vsc_manager_stats.name));		\
+}									\
+static struct kobj_attribute name##_attr = __ATTR_RO(name)
+
+VSC_MGR_ATTR(ticks);
+VSC_MGR_ATTR(cpu_ns);
+VSC_MGR_ATTR(cpu_us_per_s);
+VSC_MGR_ATTR(tick_ns);
+VSC_MGR_ATTR(reconfigs);
+VSC_MGR_ATTR(reconfig_ns_total);
+VSC_MGR_ATTR(reconfig_ns_max);
+VSC_MGR_ATTR(reconfig_ns_last);
+VSC_MGR_ATTR(reverts);
+
+static struct attribute *vsc_mgr_stat_attrs[] = {
+	&ticks_attr.attr,
+	&cpu_ns_attr.attr,
+	&cpu_us_per_s_attr.attr,
+	&tick_ns_attr.attr,
+	&reconfigs_attr.attr,
+	&reconfig_ns_total_attr.attr,
+	&reconfig_ns_max_attr.attr,
+	&reconfig_ns_last_attr.attr,
+	&reverts_attr.attr,
+};
+
+static struct attribute **vsc_mgr_attrs;
+
+static struct attribute_group vsc_mgr_group = {
+	.name = "manager",
+};
+
+static int vsc_mgr_group_init(void)
+{
+	unsigned int i, n = ARRAY_SIZE(vsc_mgr_stat_attrs);
+
+	vsc_knob_attrs = kcalloc(vsc_nknobs, sizeof(*vsc_knob_attrs),
+				 GFP_KERNEL);
+	vsc_mgr_attrs = kcalloc(vsc_nknobs + n + 1, sizeof(*vsc_mgr_attrs),
+				GFP_KERNEL);
+	if (!vsc_knob_attrs || !vsc_mgr_attrs) {
+		kfree(vsc_knob_attrs);
+		kfree(vsc_mgr_attrs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < vsc_nknobs; i++) {
+		struct vsc_knob_attr *a = &vsc_knob_attrs[i];
+
+		sysfs_attr_init(&a->attr.attr);
+		a->attr.attr.name = vsc_knobs[i].name;
+		a->attr.attr.mode = 0644;
+		a->attr.show = vsc_knob_show;
+		a->attr.store = vsc_knob_store;
+		a->knob = &vsc_knobs[i];
+		vsc_mgr_attrs[i] = &a->attr.attr;
+	}
+	for (i = 0; i < n; i++)
+		vsc_mgr_attrs[vsc_nknobs + i] = vsc_mgr_stat_attrs[i];
+	vsc_mgr_group.attrs = vsc_mgr_attrs;
+	return 0;
+}
+
 static struct kobj_attribute policy_attr = __ATTR_RW(policy);
 static struct kobj_attribute cpus_attr = __ATTR_RW(cpus);
 static struct kobj_attribute sidecores_attr = __ATTR_RW(sidecores);
@@ -221,14 +348,30 @@ int vsc_sysfs_init(void)
 {
 	int r;
 
+	r = vsc_mgr_group_init();
+	if (r)
+		return r;
 	vsc_kobj = kobject_create_and_add("vhost_sidecore", kernel_kobj);
-	if (!vsc_kobj)
-		return -ENOMEM;
-	r = sysfs_create_group(vsc_kobj, &vsc_attr_group);
-	if (r) {
-		kobject_put(vsc_kobj);
-		vsc_kobj = NULL;
+	if (!vsc_kobj) {
+		r = -ENOMEM;
+		goto err;
 	}
+	r = sysfs_create_group(vsc_kobj, &vsc_attr_group);
+	if (r)
+		goto err_kobj;
+	r = sysfs_create_group(vsc_kobj, &vsc_mgr_group);
+	if (r)
+		goto err_group;
+	return 0;
+
+err_group:
+	sysfs_remove_group(vsc_kobj, &vsc_attr_group);
+err_kobj:
+	kobject_put(vsc_kobj);
+	vsc_kobj = NULL;
+err:
+	kfree(vsc_mgr_attrs);
+	kfree(vsc_knob_attrs);
 	return r;
 }
 
@@ -236,7 +379,10 @@ void vsc_sysfs_exit(void)
 {
 	if (!vsc_kobj)
 		return;
+	sysfs_remove_group(vsc_kobj, &vsc_mgr_group);
 	sysfs_remove_group(vsc_kobj, &vsc_attr_group);
 	kobject_put(vsc_kobj);
 	vsc_kobj = NULL;
+	kfree(vsc_mgr_attrs);
+	kfree(vsc_knob_attrs);
 }

@@ -228,6 +228,21 @@ int vsc_exec_poll(struct vsc_vq *vq)
 	return n;
 }
 
+int vsc_exec_mgr_idle;
+DECLARE_WAIT_QUEUE_HEAD(vsc_exec_mgr_wq);
+
+/* Traffic while the manager sleeps: wake it (once). */
+static void vsc_exec_activity(struct vsc_vq *vq)
+{
+	if (likely(!READ_ONCE(vsc_exec_mgr_idle)))
+		return;
+	if (READ_ONCE(vq->stats.packets) - READ_ONCE(vq->pol.last_packets) <
+	    VSC_EXEC_WAKE_FRAMES)
+		return;
+	if (xchg(&vsc_exec_mgr_idle, 0))
+		wake_up(&vsc_exec_mgr_wq);
+}
+
 /* A worker run. The mode is checked under the mutex: see vsc_exec_move(). */
 static void vsc_vq_work_fn(struct vsc_work *work)
 {
@@ -238,6 +253,7 @@ static void vsc_vq_work_fn(struct vsc_work *work)
 	if (READ_ONCE(vq->mode) == VSC_EXEC_ONDEMAND)
 		vsc_exec_handle(vq);
 	mutex_unlock(&vq->mutex);
+	vsc_exec_activity(vq);
 }
 
 void vsc_exec_init_vq(struct vsc_vq *vq)

@@ -122,6 +122,16 @@ void vsc_exec_core_stop(int cpu);
  */
 int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to);
 
+/*
+ * While the manager sleeps because every vq is quiet, vsc_exec_mgr_idle
+ * is set; the first worker run that finds its vq moved
+ * VSC_EXEC_WAKE_FRAMES frames since the manager's last look clears it and
+ * wakes vsc_exec_mgr_wq. The check is one read of a shared flag per run.
+ */
+#define VSC_EXEC_WAKE_FRAMES	128
+extern int vsc_exec_mgr_idle;
+extern struct wait_queue_head vsc_exec_mgr_wq;
+
 /* Move latency, over every move since load (read locklessly). */
 struct vsc_move_stats {
 	u64 moves;

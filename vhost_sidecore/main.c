@@ -24,7 +24,7 @@ MODULE_PARM_DESC(dropin,
 static char *policy = "ondemand";
 module_param(policy, charp, 0444);
 MODULE_PARM_DESC(policy,
-		 "Initial policy: ondemand, sidecore or manual (runtime: /sys/kernel/vhost_sidecore/policy)");
+		 "Initial policy: ondemand, sidecore, manual or dynamic (runtime: /sys/kernel/vhost_sidecore/policy)");
 
 static char *cpus = "";
 module_param(cpus, charp, 0444);

@@ -18,6 +18,7 @@
 #include <linux/virtio_ring.h>
 
 #include "exec.h"
+#include "manager/policy.h"
 #include "memtable.h"
 #include "stats.h"
 
@@ -92,6 +93,8 @@ struct vsc_vq {
 	bool (*has_work)(struct vsc_vq *vq);
 
 	struct vsc_vq_stats stats;
+	/* The manager's view of it (manager.c, under vsc_exec_lock). */
+	struct vsc_pol_vq pol;
 
 	/* Scratch space of the handler. */
 	struct iovec *iov;		/* VSC_MAX_IOV */

@@ -38,7 +38,7 @@ struct plant {
 	struct vsc_pol_vq *vp[MAXV];
 	struct vsc_pol_core c[MAXC];
 	double handler_ns, wake_ns, pool_cpus;
-	struct vsc_policy pol;
+	struct vsc_pol pol;
 	u64 now;
 	/* What the test looks at. */
 	unsigned int moves, max_cores, promotes, reverts;

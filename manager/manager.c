@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The manager: one kthread that, while the policy is dynamic, wakes every
+ * interval_ms, samples the counters of every vq and sidecore (stats only),
+ * asks the dynamic policy (policy.c) where things should run, and carries
+ * the answer out through exec only: start the sidecores it wants, move
+ * the vqs, stop the sidecores it no longer wants. When no sidecore runs
+ * and every vq is under the light thresholds it sleeps until a worker
+ * sees traffic (vsc_exec_mgr_idle); under any other policy it sleeps
+ * until the configuration changes.
+ *
+ * It measures itself: CPU time of the thread (total and per second of
+ * wall time) and the time each reconfiguration takes. Tracepoints give
+ * its samples (a counter trace for tools/simulate) and its decisions.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/slab.h>
+
+#include "vhost_sidecore/dev.h"
+#include "vhost_sidecore/exec.h"
+#include "vhost_sidecore/sidecore.h"
+#include "vhost_sidecore/trace.h"
+#include "vhost_sidecore/vring.h"
+#include "config.h"
+#include "policy.h"
+
+struct vsc_manager_stats vsc_manager_stats;
+
+/* All under vsc_exec_lock, but the task and the kick flag. */
+static struct task_struct *vsc_mgr_task;
+static bool vsc_mgr_kicked;
+static struct vsc_pol vsc_mgr_pol;
+static bool vsc_mgr_active;		/* dynamic at the last look */
+static bool vsc_mgr_quiet;		/* ... and nothing to watch */
+static struct vsc_pol_core *vsc_mgr_cores;	/* by CPU */
+static struct vsc_sidecore **vsc_mgr_seen;	/* whose counters those are */
+static struct vsc_pol_vq **vsc_mgr_vqs;
+static unsigned int vsc_mgr_cap;
+static cpumask_var_t vsc_mgr_usable;
+
+/* Thread-private: the CPU-per-second window. */
+static u64 vsc_mgr_win_start, vsc_mgr_win_cpu;
+
+#define VSC_STAT_SET(field, v) WRITE_ONCE(vsc_manager_stats.field, (v))
+
+/* Entering dynamic: forget what an earlier period learnt. */
+static void vsc_manager_reset(const struct vsc_pol_params *p)
+{
+	struct vsc_dev *dev;
+	int i;
+
+	vsc_policy_init(&vsc_mgr_pol, p);
+	memset(vsc_mgr_cores, 0, nr_cpu_ids * sizeof(*vsc_mgr_cores));
+	memset(vsc_mgr_seen, 0, nr_cpu_ids * sizeof(*vsc_mgr_seen));
+	list_for_each_entry(dev, &vsc_exec_devs, exec_node) {
+		for (i = 0; i < VSC_NET_NVQS; i++)
+			memset(&dev->vqs[i].vq.pol, 0,
+			       sizeof(dev->vqs[i].vq.pol));
+		dev->mgr_primed = false;
+	}
+}
+
+/* Fill the policy's inputs; returns the number of vqs, or -ENOMEM. */
+static int vsc_manager_sample(u64 *cost_ns)
+{
+	unsigned int n = 0, cpu;
+	struct vsc_core_stats cs;
+	struct vsc_sidecore *sc;
+	struct vsc_vq_stats st;
+	struct vsc_dev *dev;
+	u64 ns;
+	int i;
+
+	list_for_each_entry(dev, &vsc_exec_devs, exec_node)
+		n += VSC_NET_NVQS;
+	if (n > vsc_mgr_cap) {
+		struct vsc_pol_vq **a;
+
+		a = krealloc_array(vsc_mgr_vqs, n * 2, sizeof(*a), GFP_KERNEL);
+		if (!a)
+			return -ENOMEM;
+		vsc_mgr_vqs = a;
+		vsc_mgr_cap = n * 2;
+	}
+
+	*cost_ns = 0;
+	n = 0;
+	list_for_each_entry(dev, &vsc_exec_devs, exec_node) {
+		/* The worker lives as long as the device is on the list. */
+		ns = READ_ONCE(dev->worker.task->se.sum_exec_runtime);
+		if (dev->mgr_primed)
+			*cost_ns += ns - dev->mgr_worker_ns;
+		dev->mgr_worker_ns = ns;
+		dev->mgr_primed = true;
+		for (i = 0; i < VSC_NET_NVQS; i++) {
+			struct vsc_vq *vq = &dev->vqs[i].vq;
+			struct vsc_pol_vq *p = &vq->pol;
+
+			vsc_stats_read(&vq->stats, &st);
+			p->id = dev->id * VSC_NET_NVQS + i;
+			p->packets = st.packets;
+			p->bytes = st.bytes;
+			p->run_ns = st.run_ns;
+			p->where = vq->sc ? vq->sc->cpu : VSC_POL_ONDEMAND;
+			vsc_mgr_vqs[n++] = p;
+			trace_mgr_vq_sample(dev->id, i, p->where, st.packets,
+					    st.bytes, st.kicks, st.run_ns);
+		}
+	}
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		struct vsc_pol_core *c = &vsc_mgr_cores[cpu];
+
+		sc = vsc_exec_core(cpu);
+		c->cpu = cpu;
+		c->usable = cpumask_test_cpu(cpu, vsc_mgr_usable);
+		c->running = sc;
+		/* A new thread starts its counters from zero. */
+		if (sc != vsc_mgr_seen[cpu]) {
+			c->primed = false;
+			vsc_mgr_seen[cpu] = sc;
+		}
+		if (!sc)
+			continue;
+		vsc_core_stats_read(sc, &cs);
+		/* A sidecore spins: its cost is all its poll time. */
+		if (c->primed)
+			*cost_ns += cs.busy_ns + cs.idle_ns -
+				    c->last_busy_ns - c->last_idle_ns;
+		c->busy_ns = cs.busy_ns;
+		c->idle_ns = cs.idle_ns;
+		trace_mgr_core_sample(cpu, c->usable, cs.busy_ns, cs.idle_ns);
+	}
+	return n;
+}
+
+/* Carry the decision out: start, move, stop. */
+static void vsc_manager_apply(unsigned int nvqs)
+{
+	struct vsc_sidecore *to;
+	unsigned int cpu, i, moved = 0;
+	u64 start = ktime_get_ns(), ns;
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (vsc_mgr_cores[cpu].want && !vsc_mgr_cores[cpu].running)
+			vsc_exec_core_start(cpu);
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *p = vsc_mgr_vqs[i];
+		struct vsc_vq *vq = container_of(p, struct vsc_vq, pol);
+
+		if (p->target == p->where)
+			continue;
+		to = NULL;
+		if (p->target >= 0) {
+			to = vsc_exec_core(p->target);
+			/* It could not start: stay where it is. */
+			if (!to)
+				continue;
+		}
+		if (!vsc_exec_move(vq, to))
+			moved++;
+	}
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (!vsc_mgr_cores[cpu].want && vsc_mgr_cores[cpu].running)
+			vsc_exec_core_stop(cpu);
+
+	ns = ktime_get_ns() - start;
+	VSC_STAT_SET(reconfigs, vsc_manager_stats.reconfigs + 1);
+	VSC_STAT_SET(reconfig_ns_total, vsc_manager_stats.reconfig_ns_total + ns);
+	VSC_STAT_SET(reconfig_ns_last, ns);
+	if (ns > vsc_manager_stats.reconfig_ns_max)
+		VSC_STAT_SET(reconfig_ns_max, ns);
+	VSC_STAT_SET(moves, vsc_manager_stats.moves + moved);
+}
+
+static void vsc_manager_tick(void)
+{
+	struct vsc_pol_params p;
+	unsigned int cpu;
+	bool cores_change = false;
+	u64 cost_ns;
+	int i, n;
+
+	lockdep_assert_held(&vsc_exec_lock);
+	if (!vsc_config_dynamic(&p, vsc_mgr_usable)) {
+		vsc_mgr_active = false;
+		return;
+	}
+	if (!vsc_mgr_active)
+		vsc_manager_reset(&p);
+	vsc_mgr_active = true;
+	vsc_mgr_pol.p = p;
+
+	n = vsc_manager_sample(&cost_ns);
+	if (n < 0)
+		return;
+	vsc_policy_tick(&vsc_mgr_pol, ktime_get_ns(), cost_ns, vsc_mgr_vqs, n,
+			vsc_mgr_cores, nr_cpu_ids);
+	trace_mgr_tick(cost_ns, vsc_mgr_pol.why, vsc_mgr_pol.moves,
+		       vsc_mgr_pol.cores, vsc_mgr_pol.last_score);
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (vsc_mgr_cores[cpu].want != vsc_mgr_cores[cpu].running)
+			cores_change = true;
+	if (vsc_mgr_pol.moves || cores_change) {
+		vsc_manager_apply(n);
+		trace_mgr_decision(vsc_mgr_pol.why, vsc_mgr_pol.moves,
+				   vsc_mgr_pol.cores, vsc_mgr_pol.trial_before,
+				   vsc_mgr_pol.trial_after,
+				   vsc_manager_stats.reconfig_ns_last);
+	}
+	VSC_STAT_SET(ticks, vsc_manager_stats.ticks + 1);
+	VSC_STAT_SET(reverts, vsc_mgr_pol.reverts);
+
+	/* Quiet: no core, no trial, every vq light. */
+	vsc_mgr_quiet = !vsc_mgr_pol.cores && !vsc_mgr_pol.trial;
+	for (i = 0; i < n && vsc_mgr_quiet; i++)
+		if (vsc_mgr_vqs[i]->load >= p.light_load ||
+		    vsc_mgr_vqs[i]->pps >= p.light_pps)
+			vsc_mgr_quiet = false;
+}
+
+/* The thread's CPU time, total and over the last second. */
+static void vsc_manager_account(void)
+{
+	u64 cpu = current->se.sum_exec_runtime, now = ktime_get_ns();
+
+	VSC_STAT_SET(cpu_ns, cpu);
+	if (!vsc_mgr_win_start) {
+		vsc_mgr_win_start = now;
+		vsc_mgr_win_cpu = cpu;
+	} else if (now - vsc_mgr_win_start >= NSEC_PER_SEC) {
+		VSC_STAT_SET(cpu_us_per_s,
+			     div64_u64((cpu - vsc_mgr_win_cpu) * USEC_PER_SEC,
+				       now - vsc_mgr_win_start));
+		vsc_mgr_win_start = now;
+		vsc_mgr_win_cpu = cpu;
+	}
+}
+
+static int vsc_manager_fn(void *unused)
+{
+	unsigned long timeout;
+	bool idle;
+	u64 start;
+
+	while (!kthread_should_stop()) {
+		start = local_clock();
+		mutex_lock(&vsc_exec_lock);
+		vsc_manager_tick();
+		idle = !vsc_mgr_active || vsc_mgr_quiet;
+		timeout = idle ? MAX_SCHEDULE_TIMEOUT :
+			  msecs_to_jiffies(vsc_mgr_pol.p.interval_ms);
+		mutex_unlock(&vsc_exec_lock);
+		VSC_STAT_SET(tick_ns, vsc_manager_stats.tick_ns +
+				      local_clock() - start);
+		vsc_manager_account();
+
+		/* Dynamic and quiet: traffic on a worker wakes us. */
+		if (vsc_mgr_active && idle)
+			WRITE_ONCE(vsc_exec_mgr_idle, 1);
+		wait_event_interruptible_timeout(vsc_exec_mgr_wq,
+			kthread_should_stop() || READ_ONCE(vsc_mgr_kicked) ||
+			(vsc_mgr_active && idle && !READ_ONCE(vsc_exec_mgr_idle)),
+			timeout);
+		WRITE_ONCE(vsc_exec_mgr_idle, 0);
+		WRITE_ONCE(vsc_mgr_kicked, false);
+	}
+	return 0;
+}
+
+void vsc_manager_kick(void)
+{
+	WRITE_ONCE(vsc_mgr_kicked, true);
+	wake_up(&vsc_exec_mgr_wq);
+}
+
+int vsc_manager_init(void)
+{
+	struct task_struct *task;
+
+	vsc_mgr_cores = kcalloc(nr_cpu_ids, sizeof(*vsc_mgr_cores),
+				GFP_KERNEL);
+	vsc_mgr_seen = kcalloc(nr_cpu_ids, sizeof(*vsc_mgr_seen), GFP_KERNEL);
+	if (!vsc_mgr_cores || !vsc_mgr_seen ||
+	    !zalloc_cpumask_var(&vsc_mgr_usable, GFP_KERNEL))
+		goto err;
+	task = kthread_run(vsc_manager_fn, NULL, "vsc-manager");
+	if (IS_ERR(task)) {
+		free_cpumask_var(vsc_mgr_usable);
+		kfree(vsc_mgr_seen);
+		kfree(vsc_mgr_cores);
+		return PTR_ERR(task);
+	}
+	vsc_mgr_task = task;
+	return 0;
+err:
+	free_cpumask_var(vsc_mgr_usable);
+	kfree(vsc_mgr_seen);
+	kfree(vsc_mgr_cores);
+	return -ENOMEM;
+}
+
+/* Before the configuration goes: stop the thread (not under the lock). */
+void vsc_manager_exit(void)
+{
+	if (!vsc_mgr_task)
+		return;
+	kthread_stop(vsc_mgr_task);
+	vsc_mgr_task = NULL;
+	free_cpumask_var(vsc_mgr_usable);
+	kfree(vsc_mgr_vqs);
+	kfree(vsc_mgr_seen);
+	kfree(vsc_mgr_cores);
+}
