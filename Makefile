@@ -45,7 +45,8 @@ need-kdir = $(if $(KDIR_ERROR),$(error $(KDIR_ERROR)))
 VSC_VERSION ?= $(shell $(TOPDIR)/tools/version)
 export VSC_VERSION
 
-TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile)
+TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile \
+		$(TOPDIR)/tools/simulate/Makefile)
 
 .PHONY: all module tools check demo install module-install unit style sparse \
 	clean bench

@@ -258,6 +258,10 @@ static int vsc_knobs_check(const struct vsc_pol_params *p, const char **why)
 		*why = "core_light must be below core_busy";
 		return -EINVAL;
 	}
+	if (p->grace_ms && p->grace_ms < 2 * p->interval_ms) {
+		*why = "grace_ms must be 0 (no search) or at least 2 * interval_ms";
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -308,6 +312,30 @@ int vsc_config_set(const struct vsc_config *c, const char **why)
 		vsc_policy_names[c->policy], cpumask_pr_args(c->cpus),
 		c->sidecores);
 	return 0;
+}
+
+/* Serialises read-modify-write updates; taken before vsc_exec_lock. */
+static DEFINE_MUTEX(vsc_config_edit_lock);
+
+int vsc_config_update(int (*edit)(struct vsc_config *c, const void *arg,
+				  const char **why),
+		      const void *arg, const char **why)
+{
+	struct vsc_config c;
+	int r;
+
+	*why = NULL;
+	r = vsc_config_alloc(&c);
+	if (r)
+		return r;
+	mutex_lock(&vsc_config_edit_lock);
+	vsc_config_get(&c);
+	r = edit(&c, arg, why);
+	if (!r)
+		r = vsc_config_set(&c, why);
+	mutex_unlock(&vsc_config_edit_lock);
+	vsc_config_free(&c);
+	return r;
 }
 
 int vsc_config_move_vq(int id, unsigned int index, int cpu, const char **why)

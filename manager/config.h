@@ -61,6 +61,13 @@ void vsc_config_get(struct vsc_config *c);
  * wrong, in words fit for a user (an extack message or a log line).
  */
 int vsc_config_set(const struct vsc_config *c, const char **why);
+/*
+ * Read, change with @edit, validate and apply, as one step: concurrent
+ * updates of different fields do not undo each other.
+ */
+int vsc_config_update(int (*edit)(struct vsc_config *c, const void *arg,
+				  const char **why),
+		      const void *arg, const char **why);
 
 /* Target of a move by hand: a sidecore's CPU, or this for the worker. */
 #define VSC_TARGET_ONDEMAND (-1)

@@ -126,16 +126,22 @@ static int vsc_manager_sample(u64 *cost_ns)
 			c->primed = false;
 			vsc_mgr_seen[cpu] = sc;
 		}
-		if (!sc)
-			continue;
-		vsc_core_stats_read(sc, &cs);
-		/* A sidecore spins: its cost is all its poll time. */
-		if (c->primed)
-			*cost_ns += cs.busy_ns + cs.idle_ns -
-				    c->last_busy_ns - c->last_idle_ns;
-		c->busy_ns = cs.busy_ns;
-		c->idle_ns = cs.idle_ns;
-		trace_mgr_core_sample(cpu, c->usable, cs.busy_ns, cs.idle_ns);
+		if (sc) {
+			vsc_core_stats_read(sc, &cs);
+			/* The same address, a new thread: counters restart. */
+			if (cs.busy_ns < c->last_busy_ns ||
+			    cs.idle_ns < c->last_idle_ns)
+				c->primed = false;
+			/* A sidecore spins: its cost is all its poll time. */
+			if (c->primed)
+				*cost_ns += cs.busy_ns + cs.idle_ns -
+					    c->last_busy_ns - c->last_idle_ns;
+			c->busy_ns = cs.busy_ns;
+			c->idle_ns = cs.idle_ns;
+		}
+		if (sc || c->usable)
+			trace_mgr_core_sample(cpu, c->usable, c->running,
+					      c->busy_ns, c->idle_ns);
 	}
 	return n;
 }
@@ -184,7 +190,7 @@ static void vsc_manager_tick(void)
 	struct vsc_pol_params p;
 	unsigned int cpu;
 	bool cores_change = false;
-	u64 cost_ns;
+	u64 cost_ns, now;
 	int i, n;
 
 	lockdep_assert_held(&vsc_exec_lock);
@@ -200,9 +206,10 @@ static void vsc_manager_tick(void)
 	n = vsc_manager_sample(&cost_ns);
 	if (n < 0)
 		return;
-	vsc_policy_tick(&vsc_mgr_pol, ktime_get_ns(), cost_ns, vsc_mgr_vqs, n,
+	now = ktime_get_ns();
+	vsc_policy_tick(&vsc_mgr_pol, now, cost_ns, vsc_mgr_vqs, n,
 			vsc_mgr_cores, nr_cpu_ids);
-	trace_mgr_tick(cost_ns, vsc_mgr_pol.why, vsc_mgr_pol.moves,
+	trace_mgr_tick(now, cost_ns, vsc_mgr_pol.why, vsc_mgr_pol.moves,
 		       vsc_mgr_pol.cores, vsc_mgr_pol.last_score);
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
 		if (vsc_mgr_cores[cpu].want != vsc_mgr_cores[cpu].running)
@@ -261,13 +268,29 @@ static int vsc_manager_fn(void *unused)
 				      local_clock() - start);
 		vsc_manager_account();
 
-		/* Dynamic and quiet: traffic on a worker wakes us. */
-		if (vsc_mgr_active && idle)
+		/*
+		 * Dynamic and quiet: traffic on a worker wakes us, after
+		 * as many frames as a light vq moves in one interval; and
+		 * we still look at most once per interval.
+		 */
+		if (vsc_mgr_active && idle) {
+			WRITE_ONCE(vsc_exec_wake_frames,
+				   max_t(u64, VSC_EXEC_WAKE_FRAMES,
+					 (u64)vsc_mgr_pol.p.light_pps *
+					 vsc_mgr_pol.p.interval_ms / 1000));
 			WRITE_ONCE(vsc_exec_mgr_idle, 1);
+		}
 		wait_event_interruptible_timeout(vsc_exec_mgr_wq,
 			kthread_should_stop() || READ_ONCE(vsc_mgr_kicked) ||
 			(vsc_mgr_active && idle && !READ_ONCE(vsc_exec_mgr_idle)),
 			timeout);
+		if (vsc_mgr_active && idle && !READ_ONCE(vsc_mgr_kicked)) {
+			u64 since = local_clock() - start;
+			u64 wait = (u64)vsc_mgr_pol.p.interval_ms * NSEC_PER_MSEC;
+
+			if (since < wait)
+				schedule_timeout_interruptible(nsecs_to_jiffies(wait - since));
+		}
 		WRITE_ONCE(vsc_exec_mgr_idle, 0);
 		WRITE_ONCE(vsc_mgr_kicked, false);
 	}

@@ -108,6 +108,10 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 dt, u64 *bytes,
 		struct vsc_pol_vq *v = vqs[i];
 
 		v->target = v->where;
+		/* Counters that went back belong to something new. */
+		if (v->packets < v->last_packets || v->bytes < v->last_bytes ||
+		    v->run_ns < v->last_run_ns)
+			v->primed = false;
 		if (v->primed && dt) {
 			b = v->bytes - v->last_bytes;
 			*bytes += b;
@@ -135,6 +139,8 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 dt, u64 *bytes,
 			c->busy = 0;
 			continue;
 		}
+		if (c->busy_ns < c->last_busy_ns || c->idle_ns < c->last_idle_ns)
+			c->primed = false;
 		if (c->primed) {
 			busy = c->busy_ns - c->last_busy_ns;
 			idle = c->idle_ns - c->last_idle_ns;
@@ -372,7 +378,8 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 			pol->trial_cost_ns += cost_ns;
 			pol->trial_ns += dt;
 		}
-		if (now < pol->trial_end_ns)
+		/* Judged on at least one whole interval after the change. */
+		if (now < pol->trial_end_ns || !pol->trial_ns)
 			goto out;
 		vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores);
 		goto out;

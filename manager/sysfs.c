@@ -22,24 +22,15 @@ static ssize_t vsc_refused(const char *attr, int r, const char *why)
 	return r;
 }
 
-/* Read, change one field with @edit, write back through the setter. */
+/* Change one field with @edit, through the setter. */
 static ssize_t vsc_config_edit(const char *attr, const char *buf,
 			       size_t count,
 			       int (*edit)(struct vsc_config *c,
-					   const char *buf, const char **why))
+					   const void *buf, const char **why))
 {
-	struct vsc_config c;
-	const char *why = NULL;
-	int r;
+	const char *why;
+	int r = vsc_config_update(edit, buf, &why);
 
-	r = vsc_config_alloc(&c);
-	if (r)
-		return r;
-	vsc_config_get(&c);
-	r = edit(&c, buf, &why);
-	if (!r)
-		r = vsc_config_set(&c, &why);
-	vsc_config_free(&c);
 	if (r)
 		return vsc_refused(attr, r, why);
 	return count;
@@ -72,7 +63,7 @@ static ssize_t policy_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return vsc_config_show(buf, vsc_show_policy);
 }
 
-static int vsc_edit_policy(struct vsc_config *c, const char *buf,
+static int vsc_edit_policy(struct vsc_config *c, const void *buf,
 			   const char **why)
 {
 	int r = vsc_policy_parse(buf);
@@ -102,7 +93,7 @@ static ssize_t cpus_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return vsc_config_show(buf, vsc_show_cpus);
 }
 
-static int vsc_edit_cpus(struct vsc_config *c, const char *buf,
+static int vsc_edit_cpus(struct vsc_config *c, const void *buf,
 			 const char **why)
 {
 	if (!cpulist_parse(buf, c->cpus))
@@ -128,7 +119,7 @@ static ssize_t sidecores_show(struct kobject *kobj,
 	return vsc_config_show(buf, vsc_show_sidecores);
 }
 
-static int vsc_edit_sidecores(struct vsc_config *c, const char *buf,
+static int vsc_edit_sidecores(struct vsc_config *c, const void *buf,
 			      const char **why)
 {
 	if (!kstrtouint(buf, 0, &c->sidecores))
@@ -224,31 +215,39 @@ static ssize_t vsc_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return n;
 }
 
+struct vsc_knob_edit {
+	const struct vsc_knob *knob;
+	u32 value;
+};
+
+static int vsc_edit_knob(struct vsc_config *c, const void *arg,
+			 const char **why)
+{
+	const struct vsc_knob_edit *e = arg;
+
+	*vsc_knob_ptr(&c->knobs, e->knob) = e->value;
+	return 0;
+}
+
 static ssize_t vsc_knob_store(struct kobject *kobj,
 			      struct kobj_attribute *attr, const char *buf,
 			      size_t count)
 {
-	const struct vsc_knob *k = vsc_knob_of(attr);
-	struct vsc_config c;
-	const char *why = NULL;
-	u32 v;
+	struct vsc_knob_edit e = { .knob = vsc_knob_of(attr) };
+	const struct vsc_knob *k = e.knob;
+	const char *why;
 	int r;
 
-	if (kstrtou32(buf, 0, &v))
-		return vsc_refused(k->name, -EINVAL,
+	r = kstrtou32(buf, 0, &e.value);
+	if (r)
+		return vsc_refused(k->name, r,
 				   "not a non-negative 32-bit integer");
-	if (v < k->min || v > k->max) {
+	if (e.value < k->min || e.value > k->max) {
 		pr_info_ratelimited("%s: refused: %u is outside %u..%u\n",
-				    k->name, v, k->min, k->max);
+				    k->name, e.value, k->min, k->max);
 		return -ERANGE;
 	}
-	r = vsc_config_alloc(&c);
-	if (r)
-		return r;
-	vsc_config_get(&c);
-	*vsc_knob_ptr(&c.knobs, k) = v;
-	r = vsc_config_set(&c, &why);
-	vsc_config_free(&c);
+	r = vsc_config_update(vsc_edit_knob, &e, &why);
 	if (r)
 		return vsc_refused(k->name, r, why);
 	return count;
@@ -321,7 +320,14 @@ static int vsc_mgr_group_init(void)
 	return 0;
 }
 
+static ssize_t sidecore_cpu_ns_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", vsc_exec_core_cpu_ns());
+}
+
 static struct kobj_attribute policy_attr = __ATTR_RW(policy);
+static struct kobj_attribute sidecore_cpu_ns_attr = __ATTR_RO(sidecore_cpu_ns);
 static struct kobj_attribute cpus_attr = __ATTR_RW(cpus);
 static struct kobj_attribute sidecores_attr = __ATTR_RW(sidecores);
 static struct kobj_attribute vq_move_attr = __ATTR_WO(vq_move);
@@ -333,6 +339,7 @@ static struct attribute *vsc_attrs[] = {
 	&sidecores_attr.attr,
 	&vq_move_attr.attr,
 	&running_attr.attr,
+	&sidecore_cpu_ns_attr.attr,
 	&moves_attr.attr,
 	&move_ns_total_attr.attr,
 	&move_ns_max_attr.attr,

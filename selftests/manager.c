@@ -89,6 +89,17 @@ static bool vqs_ondemand(void)
 	       !strcmp(c.mode, "ondemand");
 }
 
+#define TRACEFS "/sys/kernel/tracing/"
+#define EVENTS "mgr_vq_sample mgr_core_sample mgr_tick"
+
+/* Record the manager's samples and decisions (for the simulator). */
+static bool trace_on(bool on)
+{
+	return !vsc_sh("mountpoint -q " TRACEFS " || mount -t tracefs nodev " TRACEFS ";"
+		       "for e in " EVENTS "; do echo %d > " TRACEFS "events/vhost_sidecore/$e/enable || exit 1; done;"
+		       "%s", on, on ? "echo 4096 > " TRACEFS "buffer_size_kb && echo > " TRACEFS "trace" : "true");
+}
+
 static void test_load_cycle(void)
 {
 	unsigned long long t0, t1, interval = knob("interval_ms");
@@ -96,7 +107,8 @@ static void test_load_cycle(void)
 				    interval + 10;
 	struct vg_stream_job job;
 	struct vg_stream_result res;
-	bool idle_ok = true, started = false, parked = false;
+	bool idle_ok = true, started = false, parked = false, traced;
+	unsigned long long c0;
 	double s0, started_s = 0;
 	pthread_t th;
 	struct vg_dev d;
@@ -106,6 +118,8 @@ static void test_load_cycle(void)
 		vg_teardown(&d);
 		return;
 	}
+	set_policy("ondemand", "");
+	traced = trace_on(true);
 	set_policy("dynamic", "1");
 
 	/* Idle: rings live, nothing sent. */
@@ -161,7 +175,19 @@ static void test_load_cycle(void)
 		    t1 - t0, now_s() - s0, settle);
 	ktap_result(vg_stream(&d, 2000, 32, 20000, &res),
 		    "after the cycle: 2000 frames each way, lossless");
+	c0 = sysfs_u64("sidecore_cpu_ns");
+	sleep(2);
+	ktap_result(c0 > 0 && sysfs_u64("sidecore_cpu_ns") == c0,
+		    "sidecore_cpu_ns counts the stopped sidecore's %.1f ms and no more",
+		    c0 / 1e6);
 	vg_teardown(&d);
+
+	/* The same samples, replayed on the host's build of the policy. */
+	set_policy("ondemand", "");
+	ktap_result(traced && trace_on(false) &&
+		    !vsc_sh("cp " TRACEFS "trace /tmp/vsc-manager-trace.txt") &&
+		    !vsc_sh(VSC_TOP "/tools/simulate/simulate -c /tmp/vsc-manager-trace.txt | tail -n 12 | sed 's/^/# /'"),
+		    "tools/simulate replays the recorded trace and decides as the manager did at every look");
 }
 
 /* The manager's CPU over 5 s, by its own counter and by schedstat. */

@@ -229,6 +229,7 @@ int vsc_exec_poll(struct vsc_vq *vq)
 }
 
 int vsc_exec_mgr_idle;
+u64 vsc_exec_wake_frames = VSC_EXEC_WAKE_FRAMES;
 DECLARE_WAIT_QUEUE_HEAD(vsc_exec_mgr_wq);
 
 /* Traffic while the manager sleeps: wake it (once). */
@@ -237,7 +238,7 @@ static void vsc_exec_activity(struct vsc_vq *vq)
 	if (likely(!READ_ONCE(vsc_exec_mgr_idle)))
 		return;
 	if (READ_ONCE(vq->stats.packets) - READ_ONCE(vq->pol.last_packets) <
-	    VSC_EXEC_WAKE_FRAMES)
+	    READ_ONCE(vsc_exec_wake_frames))
 		return;
 	if (xchg(&vsc_exec_mgr_idle, 0))
 		wake_up(&vsc_exec_mgr_wq);
@@ -357,6 +358,22 @@ int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to)
 
 /* Sidecores by CPU, under vsc_exec_lock. */
 static struct vsc_sidecore **vsc_cores;
+/* CPU time of the sidecore threads that have exited. */
+static u64 vsc_core_cpu_gone;
+
+u64 vsc_exec_core_cpu_ns(void)
+{
+	unsigned int cpu;
+	u64 ns;
+
+	mutex_lock(&vsc_exec_lock);
+	ns = vsc_core_cpu_gone;
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (vsc_cores[cpu])
+			ns += vsc_sidecore_cpu_ns(vsc_cores[cpu]);
+	mutex_unlock(&vsc_exec_lock);
+	return ns;
+}
 
 struct vsc_sidecore *vsc_exec_core(int cpu)
 {
@@ -373,8 +390,8 @@ int vsc_exec_core_start(int cpu)
 		return 0;
 	sc = vsc_sidecore_create(cpu);
 	if (IS_ERR(sc)) {
-		pr_warn("cannot start a sidecore on CPU %d: %ld\n", cpu,
-			PTR_ERR(sc));
+		pr_warn_ratelimited("cannot start a sidecore on CPU %d: %ld\n",
+				    cpu, PTR_ERR(sc));
 		return PTR_ERR(sc);
 	}
 	vsc_cores[cpu] = sc;
@@ -397,7 +414,7 @@ void vsc_exec_core_stop(int cpu)
 			if (dev->vqs[i].vq.sc == sc)
 				vsc_exec_move(&dev->vqs[i].vq, NULL);
 	vsc_cores[cpu] = NULL;
-	vsc_sidecore_destroy(sc);
+	vsc_core_cpu_gone += vsc_sidecore_destroy(sc);
 	trace_sidecore_state(cpu, false);
 }
 

@@ -114,6 +114,8 @@ extern void (*vsc_exec_dev_added)(struct vsc_dev *dev);
 struct vsc_sidecore *vsc_exec_core(int cpu);
 int vsc_exec_core_start(int cpu);
 void vsc_exec_core_stop(int cpu);
+/* CPU time of every sidecore thread since load, stopped ones included. */
+u64 vsc_exec_core_cpu_ns(void);
 
 /*
  * Move @vq to sidecore @to, or to its on-demand worker when @to is NULL:
@@ -125,11 +127,13 @@ int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to);
 /*
  * While the manager sleeps because every vq is quiet, vsc_exec_mgr_idle
  * is set; the first worker run that finds its vq moved
- * VSC_EXEC_WAKE_FRAMES frames since the manager's last look clears it and
- * wakes vsc_exec_mgr_wq. The check is one read of a shared flag per run.
+ * vsc_exec_wake_frames frames (set by the manager, at least
+ * VSC_EXEC_WAKE_FRAMES) since the manager's last look clears it and wakes
+ * vsc_exec_mgr_wq. The check is one read of a shared flag per run.
  */
 #define VSC_EXEC_WAKE_FRAMES	128
 extern int vsc_exec_mgr_idle;
+extern u64 vsc_exec_wake_frames;
 extern struct wait_queue_head vsc_exec_mgr_wq;
 
 /* Move latency, over every move since load (read locklessly). */

@@ -16,6 +16,7 @@
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "dev.h"
@@ -177,17 +178,29 @@ struct vsc_sidecore *vsc_sidecore_create(int cpu)
 		kfree(sc);
 		return ERR_CAST(task);
 	}
+	/* Kept past the thread's exit, to read its final CPU time. */
+	get_task_struct(task);
 	sc->task = task;
 	wake_up_process(task);
 	return sc;
 }
 
-void vsc_sidecore_destroy(struct vsc_sidecore *sc)
+u64 vsc_sidecore_destroy(struct vsc_sidecore *sc)
 {
+	u64 ns;
+
 	WARN_ON_ONCE(sc->nassigned);
 	kthread_stop(sc->task);
+	ns = sc->task->se.sum_exec_runtime;
+	put_task_struct(sc->task);
 	kfree(sc->vqs);
 	kfree(sc);
+	return ns;
+}
+
+u64 vsc_sidecore_cpu_ns(const struct vsc_sidecore *sc)
+{
+	return READ_ONCE(sc->task->se.sum_exec_runtime);
 }
 
 void vsc_sidecore_request(struct vsc_sidecore *sc, struct vsc_vq *vq,

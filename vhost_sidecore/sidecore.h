@@ -56,8 +56,13 @@ struct vsc_sidecore {
 };
 
 struct vsc_sidecore *vsc_sidecore_create(int cpu);
-/* Stop the thread and free; nothing may be assigned any more. */
-void vsc_sidecore_destroy(struct vsc_sidecore *sc);
+/*
+ * Stop the thread and free; nothing may be assigned any more. Returns
+ * the CPU time the thread used in its life.
+ */
+u64 vsc_sidecore_destroy(struct vsc_sidecore *sc);
+/* CPU time the thread used so far. */
+u64 vsc_sidecore_cpu_ns(const struct vsc_sidecore *sc);
 /* Add or remove @vq; returns once the thread has done it. */
 void vsc_sidecore_request(struct vsc_sidecore *sc, struct vsc_vq *vq,
 			  bool add);

@@ -83,30 +83,34 @@ TRACE_EVENT(mgr_vq_sample,
 );
 
 TRACE_EVENT(mgr_core_sample,
-	TP_PROTO(int cpu, bool usable, u64 busy_ns, u64 idle_ns),
-	TP_ARGS(cpu, usable, busy_ns, idle_ns),
+	TP_PROTO(int cpu, bool usable, bool running, u64 busy_ns, u64 idle_ns),
+	TP_ARGS(cpu, usable, running, busy_ns, idle_ns),
 	TP_STRUCT__entry(
 		__field(int, cpu)
 		__field(bool, usable)
+		__field(bool, running)
 		__field(u64, busy_ns)
 		__field(u64, idle_ns)
 	),
 	TP_fast_assign(
 		__entry->cpu = cpu;
 		__entry->usable = usable;
+		__entry->running = running;
 		__entry->busy_ns = busy_ns;
 		__entry->idle_ns = idle_ns;
 	),
-	TP_printk("cpu=%d usable=%d busy_ns=%llu idle_ns=%llu", __entry->cpu,
-		  __entry->usable, __entry->busy_ns, __entry->idle_ns)
+	TP_printk("cpu=%d usable=%d running=%d busy_ns=%llu idle_ns=%llu",
+		  __entry->cpu, __entry->usable, __entry->running,
+		  __entry->busy_ns, __entry->idle_ns)
 );
 
-/* One look: the I/O threads' CPU since the last, and what it decided. */
+/* One look: its clock, the I/O threads' CPU since the last, the decision. */
 TRACE_EVENT(mgr_tick,
-	TP_PROTO(u64 cost_ns, u32 why, unsigned int moves, unsigned int cores,
-		 s64 score),
-	TP_ARGS(cost_ns, why, moves, cores, score),
+	TP_PROTO(u64 now_ns, u64 cost_ns, u32 why, unsigned int moves,
+		 unsigned int cores, s64 score),
+	TP_ARGS(now_ns, cost_ns, why, moves, cores, score),
 	TP_STRUCT__entry(
+		__field(u64, now_ns)
 		__field(u64, cost_ns)
 		__field(u32, why)
 		__field(unsigned int, moves)
@@ -114,14 +118,15 @@ TRACE_EVENT(mgr_tick,
 		__field(s64, score)
 	),
 	TP_fast_assign(
+		__entry->now_ns = now_ns;
 		__entry->cost_ns = cost_ns;
 		__entry->why = why;
 		__entry->moves = moves;
 		__entry->cores = cores;
 		__entry->score = score;
 	),
-	TP_printk("cost_ns=%llu why=%s moves=%u cores=%u score=%lld",
-		  __entry->cost_ns,
+	TP_printk("now_ns=%llu cost_ns=%llu why=%s moves=%u cores=%u score=%lld",
+		  __entry->now_ns, __entry->cost_ns,
 		  __print_flags(__entry->why, "|",
 				{ 1 << 1, "promote" }, { 1 << 2, "demote" },
 				{ 1 << 3, "grow" }, { 1 << 4, "shrink" },

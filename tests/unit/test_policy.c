@@ -405,6 +405,26 @@ static void test_unusable(void)
 			 "no usable core: everything back on demand");
 }
 
+static void test_counters_restart(void)
+{
+	struct plant pl;
+
+	/* A vq's counters start again from zero (its device was reset). */
+	plant_init(&pl, 2, 1, &defaults);
+	set_offered(&pl, 0, 2, 400000);
+	plant_run(&pl, 5 * SEC);
+	pl.v[0].packets = pl.v[0].bytes = pl.v[0].run_ns = 0;
+	pl.c[0].busy_ns = pl.c[0].idle_ns = 0;
+	plant_step(&pl);
+	ktap_result(pl.v[0].load < 1000 && pl.v[0].pps < 1000000 &&
+		    pl.c[0].busy < 1000,
+		    "counters that restart from zero are re-primed, not read as a huge delta (load %u, %llu pps)",
+		    pl.v[0].load, (unsigned long long)pl.v[0].pps);
+	plant_run(&pl, 5 * SEC);
+	ktap_result(pl.reverts == 0 && cores_running(&pl) == 1,
+		    "... and the placement carries on");
+}
+
 int main(void)
 {
 	struct plant pl;
@@ -420,5 +440,6 @@ int main(void)
 	test_regret();
 	test_no_search();
 	test_unusable();
+	test_counters_restart();
 	return ktap_finish();
 }
