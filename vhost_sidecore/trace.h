@@ -50,6 +50,14 @@ TRACE_EVENT(sidecore_state,
 		  __entry->running ? "started" : "stopped")
 );
 
+/* The manager's reasons (enum vsc_pol_why in manager/policy.h). */
+#define vsc_print_why(why)						\
+	__print_flags(why, "|",						\
+		      { 1 << 1, "promote" }, { 1 << 2, "demote" },	\
+		      { 1 << 3, "grow" }, { 1 << 4, "shrink" },		\
+		      { 1 << 5, "rebalance" }, { 1 << 6, "revert" },	\
+		      { 1 << 7, "keep" })
+
 /*
  * The manager's samples, one tick's worth before its mgr_tick: the
  * counter trace tools/simulate replays (record with trace-cmd or
@@ -127,11 +135,7 @@ TRACE_EVENT(mgr_tick,
 	),
 	TP_printk("now_ns=%llu cost_ns=%llu why=%s moves=%u cores=%u score=%lld",
 		  __entry->now_ns, __entry->cost_ns,
-		  __print_flags(__entry->why, "|",
-				{ 1 << 1, "promote" }, { 1 << 2, "demote" },
-				{ 1 << 3, "grow" }, { 1 << 4, "shrink" },
-				{ 1 << 5, "rebalance" }, { 1 << 6, "revert" },
-				{ 1 << 7, "keep" }),
+		  vsc_print_why(__entry->why),
 		  __entry->moves, __entry->cores, __entry->score)
 );
 
@@ -157,11 +161,7 @@ TRACE_EVENT(mgr_decision,
 		__entry->ns = ns;
 	),
 	TP_printk("why=%s moves=%u cores=%u trial_before=%lld trial_after=%lld ns=%llu",
-		  __print_flags(__entry->why, "|",
-				{ 1 << 1, "promote" }, { 1 << 2, "demote" },
-				{ 1 << 3, "grow" }, { 1 << 4, "shrink" },
-				{ 1 << 5, "rebalance" }, { 1 << 6, "revert" },
-				{ 1 << 7, "keep" }),
+		  vsc_print_why(__entry->why),
 		  __entry->moves, __entry->cores, __entry->before,
 		  __entry->after, __entry->ns)
 );
