@@ -52,7 +52,7 @@ const struct vsc_knob vsc_knobs[] = {
 	VSC_KNOB(balance, 0, 1000),
 	VSC_KNOB(dwell_ms, 0, 600000),
 	VSC_KNOB(grace_ms, 0, 600000),
-	VSC_KNOB(pref, 0, 10000),
+	VSC_KNOB(pref, 0, 100000),
 	VSC_KNOB(regret, 0, 999),
 	VSC_KNOB(backoff_ms, 1, 600000),
 };

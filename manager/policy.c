@@ -385,9 +385,18 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 		goto out;
 	}
 	if (dt) {
-		pol->trial_bytes = pol->trial_bytes * 3 / 4 + bytes;
-		pol->trial_cost_ns = pol->trial_cost_ns * 3 / 4 + cost_ns;
-		pol->trial_ns = pol->trial_ns * 3 / 4 + dt;
+		/* A window about as long as a trial's, decaying each look. */
+		u64 keep = 3, len = 4;
+
+		if (p->grace_ms >= 2 * p->interval_ms) {
+			keep = p->grace_ms - p->interval_ms;
+			len = p->grace_ms;
+		}
+		pol->trial_bytes = div64_u64(pol->trial_bytes * keep, len) +
+				   bytes;
+		pol->trial_cost_ns = div64_u64(pol->trial_cost_ns * keep, len) +
+				     cost_ns;
+		pol->trial_ns = div64_u64(pol->trial_ns * keep, len) + dt;
 		pol->score_valid = pol->trial_bytes && pol->trial_cost_ns;
 		if (pol->score_valid)
 			pol->score = vsc_policy_score(p, pol->trial_bytes,
