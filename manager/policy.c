@@ -420,10 +420,17 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 		struct vsc_pol_vq *v = vqs[i];
 		bool settled = now - v->moved_ns >= dwell;
 
+		if (v->load < p->light_load && v->pps < p->light_pps) {
+			if (!v->light_ns)
+				v->light_ns = now;
+		} else {
+			v->light_ns = 0;
+		}
 		if (v->where >= 0) {
 			c = vsc_pol_core_of(cores, ncores, v->where);
-			if (!maxc || (v->load < p->light_load &&
-				      v->pps < p->light_pps && settled)) {
+			/* Light for a whole dwell_ms, not for one look. */
+			if (!maxc || (v->light_ns && settled &&
+				      now - v->light_ns >= dwell)) {
 				v->target = VSC_POL_ONDEMAND;
 				pol->why |= 1U << VSC_POL_DEMOTE;
 			} else if (!c || !c->want) {

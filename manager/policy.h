@@ -36,7 +36,9 @@ struct vsc_pol_params {
 	u32 core_busy;		/* core busy share that calls for a sibling */
 	u32 core_light;		/* per-core share under which one is removed */
 	u32 balance;		/* tolerated load imbalance between cores */
-	u32 dwell_ms;		/* minimum time between two moves of a vq/core */
+	u32 dwell_ms;		/* minimum time between two moves of a vq/core,
+				 * and how long a polled vq is light before
+				 * it goes back */
 	u32 grace_ms;		/* how long a change is measured before judged */
 	u32 pref;		/* throughput preference: objective B^(1+pref)/C */
 	u32 regret;		/* objective loss that reverts a change */
@@ -68,6 +70,7 @@ struct vsc_pol_vq {
 	u32 load;		/* smoothed load */
 	u64 pps;		/* smoothed frames per second */
 	u64 moved_ns;		/* last time it moved */
+	u64 light_ns;		/* light (both thresholds) since; 0: not */
 	u64 retry_ns;		/* not moved to a sidecore before this */
 	u32 backoff_ms;		/* the next back-off (0: backoff_ms) */
 	int trial_from;		/* where it was before the trial */

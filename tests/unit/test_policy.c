@@ -405,6 +405,36 @@ static void test_unusable(void)
 			 "no usable core: everything back on demand");
 }
 
+static void test_light_hover(void)
+{
+	struct vsc_pol_params p = defaults;
+	struct plant pl;
+	unsigned int i;
+
+	/*
+	 * Polled, its load swings across light_load from one look to the
+	 * next (40 and 60 per-mille): never light for a whole dwell_ms, so
+	 * it stays. grace_ms 0: no trial in the way.
+	 */
+	p.grace_ms = 0;
+	plant_init(&pl, 1, 1, &p);
+	pl.handler_ns = 5000;
+	set_offered(&pl, 0, 1, 100000);
+	plant_run(&pl, 2 * SEC);
+	for (i = 0; i < 400; i++) {
+		set_offered(&pl, 0, 1, i % 2 ? 8000 : 12000);
+		plant_step(&pl);
+	}
+	ktap_result(pl.v[0].where == 1 && pl.moves == 1,
+		    "polled vq whose load swings across light_load stays for 20 s (%u moves)",
+		    pl.moves);
+	/* Then really light: back on demand after dwell_ms. */
+	set_offered(&pl, 0, 1, 1000);
+	plant_run(&pl, (defaults.dwell_ms + 10 * defaults.interval_ms) * MS);
+	ktap_result(pl.v[0].where < 0,
+		    "... and goes back once light for dwell_ms");
+}
+
 static void test_counters_restart(void)
 {
 	struct plant pl;
@@ -440,6 +470,7 @@ int main(void)
 	test_regret();
 	test_no_search();
 	test_unusable();
+	test_light_hover();
 	test_counters_restart();
 	return ktap_finish();
 }
