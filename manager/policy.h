@@ -36,9 +36,8 @@ struct vsc_pol_params {
 	u32 core_busy;		/* core busy share that calls for a sibling */
 	u32 core_light;		/* per-core share under which one is removed */
 	u32 balance;		/* tolerated load imbalance between cores */
-	u32 dwell_ms;		/* minimum time between two moves of a vq/core,
-				 * and how long a polled vq is light before
-				 * it goes back */
+	/* Minimum time between moves of a vq or core; light this long to go. */
+	u32 dwell_ms;
 	u32 grace_ms;		/* how long a change is measured before judged */
 	u32 pref;		/* throughput preference: objective B^(1+pref)/C */
 	u32 regret;		/* objective loss that reverts a change */
