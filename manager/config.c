@@ -308,6 +308,7 @@ int vsc_config_set(const struct vsc_config *c, const char **why)
 	vsc_apply();
 	mutex_unlock(&vsc_exec_lock);
 	vsc_manager_kick();
+	vsc_nl_config_changed(c);
 	pr_info("policy %s, cpus %*pbl, sidecores %u\n",
 		vsc_policy_names[c->policy], cpumask_pr_args(c->cpus),
 		c->sidecores);

@@ -83,6 +83,11 @@ void vsc_config_running(struct cpumask *out);
  */
 bool vsc_config_dynamic(struct vsc_pol_params *p, struct cpumask *usable);
 
+/* The generic netlink family (netlink.c); events for the monitor group. */
+int vsc_netlink_init(void);
+void vsc_netlink_exit(void);
+void vsc_nl_config_changed(const struct vsc_config *c);
+
 /* The manager thread (manager.c). */
 int vsc_manager_init(void);
 void vsc_manager_exit(void);

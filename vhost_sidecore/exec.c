@@ -285,6 +285,9 @@ LIST_HEAD(vsc_exec_devs);
 /* Written under vsc_exec_lock. */
 struct vsc_move_stats vsc_move_stats;
 void (*vsc_exec_dev_added)(struct vsc_dev *dev);
+void (*vsc_exec_moved)(struct vsc_vq *vq, int from, int to, u64 ns);
+void (*vsc_exec_core_changed)(struct vsc_sidecore *sc, bool running);
+void (*vsc_exec_broken)(struct vsc_vq *vq);
 
 void vsc_exec_dev_add(struct vsc_dev *dev)
 {
@@ -353,6 +356,8 @@ int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to)
 		WRITE_ONCE(vsc_move_stats.max_ns, ns);
 	trace_vq_move(dev->id, vq->index, from ? from->cpu : -1,
 		      to ? to->cpu : -1, ns);
+	if (vsc_exec_moved)
+		vsc_exec_moved(vq, from ? from->cpu : -1, to ? to->cpu : -1, ns);
 	return 0;
 }
 
@@ -396,6 +401,8 @@ int vsc_exec_core_start(int cpu)
 	}
 	vsc_cores[cpu] = sc;
 	trace_sidecore_state(cpu, true);
+	if (vsc_exec_core_changed)
+		vsc_exec_core_changed(sc, true);
 	return 0;
 }
 
@@ -413,6 +420,8 @@ void vsc_exec_core_stop(int cpu)
 		for (i = 0; i < VSC_NET_NVQS; i++)
 			if (dev->vqs[i].vq.sc == sc)
 				vsc_exec_move(&dev->vqs[i].vq, NULL);
+	if (vsc_exec_core_changed)
+		vsc_exec_core_changed(sc, false);
 	vsc_cores[cpu] = NULL;
 	vsc_core_cpu_gone += vsc_sidecore_destroy(sc);
 	trace_sidecore_state(cpu, false);

@@ -106,6 +106,16 @@ void vsc_exec_dev_add(struct vsc_dev *dev);
 void vsc_exec_dev_del(struct vsc_dev *dev);
 /* Set by the policy: place a new device's vqs (vsc_exec_lock held). */
 extern void (*vsc_exec_dev_added)(struct vsc_dev *dev);
+/*
+ * Set by the control plane (netlink events): a vq moved (from/to CPU,
+ * -1 on demand) and a sidecore started or is stopping, both under
+ * vsc_exec_lock; a vq was stopped by a guest fault (its handler's
+ * context, vq->mutex held). Set and cleared only while no device exists
+ * or under vsc_exec_lock.
+ */
+extern void (*vsc_exec_moved)(struct vsc_vq *vq, int from, int to, u64 ns);
+extern void (*vsc_exec_core_changed)(struct vsc_sidecore *sc, bool running);
+extern void (*vsc_exec_broken)(struct vsc_vq *vq);
 
 /*
  * Sidecores, at most one per CPU, all under vsc_exec_lock. Stopping one

@@ -140,10 +140,15 @@ static int __init vsc_init(void)
 		pr_err("cannot create /sys/kernel/vhost_sidecore: %d\n", err);
 		goto err_config;
 	}
+	err = vsc_netlink_init();
+	if (err) {
+		pr_err("cannot register the generic netlink family: %d\n", err);
+		goto err_sysfs;
+	}
 	err = misc_register(&vsc_misc);
 	if (err) {
 		pr_err("cannot register /dev/%s: %d\n", vsc_misc.name, err);
-		goto err_sysfs;
+		goto err_netlink;
 	}
 	if (dropin) {
 		err = misc_register(&vsc_misc_dropin);
@@ -161,6 +166,8 @@ static int __init vsc_init(void)
 		vsc_dropin_registered ? ", also serving /dev/vhost-net" : "");
 	return 0;
 
+err_netlink:
+	vsc_netlink_exit();
 err_sysfs:
 	vsc_sysfs_exit();
 err_config:
@@ -177,6 +184,7 @@ static void __exit vsc_exit(void)
 	if (vsc_dropin_registered)
 		misc_deregister(&vsc_misc_dropin);
 	misc_deregister(&vsc_misc);
+	vsc_netlink_exit();
 	vsc_sysfs_exit();
 	vsc_config_exit();
 	vsc_exec_exit();

@@ -115,6 +115,8 @@ int vsc_vq_err(struct vsc_vq *vq, int err, const char *fmt, ...)
 	}
 	if (vq->err_ctx)
 		vsc_eventfd_signal(vq->err_ctx);
+	if (vsc_exec_broken)
+		vsc_exec_broken(vq);
 	return err;
 }
 

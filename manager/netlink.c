@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vhost_sidecore generic netlink family
+ * (Documentation/netlink/specs/vhost_sidecore.yaml): devices, sidecores,
+ * the configuration and vq moves, and the "monitor" group of events.
+ * Every operation needs CAP_NET_ADMIN (a dump shows other VMs' PIDs) and
+ * the family exists in the initial network namespace only. Changes go
+ * through the same setter as sysfs; a refusal carries an extack message.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+
+#include <linux/cpumask.h>
+#include <linux/xarray.h>
+#include <net/genetlink.h>
+#include <linux/vhost_sidecore.h>
+
+#include "vhost_sidecore/dev.h"
+#include "vhost_sidecore/exec.h"
+#include "vhost_sidecore/sidecore.h"
+#include "vhost_sidecore/vring.h"
+#include "config.h"
+
+static struct genl_family vsc_nl_family;
+static bool vsc_nl_registered;
+
+/* The knob attributes follow vsc_knobs[] in order. */
+#define VSC_NL_KNOB0	VHOST_SIDECORE_A_CONFIG_INTERVAL_MS
+
+static const struct nla_policy vsc_nl_dev_policy[VHOST_SIDECORE_A_DEV_ID + 1] = {
+	[VHOST_SIDECORE_A_DEV_ID] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy vsc_nl_config_policy[VHOST_SIDECORE_A_CONFIG_MAX + 1] = {
+	[VHOST_SIDECORE_A_CONFIG_POLICY] =
+		NLA_POLICY_MAX(NLA_U32, VHOST_SIDECORE_POLICY_DYNAMIC),
+	[VHOST_SIDECORE_A_CONFIG_CPUS] = { .type = NLA_NUL_STRING, .len = 4096 },
+	[VHOST_SIDECORE_A_CONFIG_SIDECORES] = { .type = NLA_U32 },
+	[VHOST_SIDECORE_A_CONFIG_INTERVAL_MS ... VHOST_SIDECORE_A_CONFIG_BACKOFF_MS] = {
+		.type = NLA_U32 },
+};
+
+static const struct nla_policy vsc_nl_move_policy[VHOST_SIDECORE_A_MOVE_CPU + 1] = {
+	[VHOST_SIDECORE_A_MOVE_DEV] = { .type = NLA_U32 },
+	[VHOST_SIDECORE_A_MOVE_VQ] = { .type = NLA_U32 },
+	[VHOST_SIDECORE_A_MOVE_CPU] = NLA_POLICY_MIN(NLA_S32, -1),
+};
+
+/* --- devices --- */
+
+static int vsc_nl_fill_vq(struct sk_buff *skb, struct vsc_vq *vq)
+{
+	struct vsc_vq_stats st;
+	struct nlattr *nest;
+	int cpu = vq->sc ? vq->sc->cpu : -1;
+
+	vsc_stats_read(&vq->stats, &st);
+	nest = nla_nest_start(skb, VHOST_SIDECORE_A_DEV_VQ);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VHOST_SIDECORE_A_VQ_INDEX, vq->index) ||
+	    nla_put_u32(skb, VHOST_SIDECORE_A_VQ_MODE,
+			cpu < 0 ? VHOST_SIDECORE_VQ_MODE_ONDEMAND :
+				  VHOST_SIDECORE_VQ_MODE_SIDECORE) ||
+	    nla_put_s32(skb, VHOST_SIDECORE_A_VQ_CPU, cpu) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_PACKETS, st.packets,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_BYTES, st.bytes,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_KICKS, st.kicks,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_SIGNALS, st.signals,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_DROPS, st.drops,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    (READ_ONCE(vq->broken) &&
+	     nla_put_flag(skb, VHOST_SIDECORE_A_VQ_BROKEN))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Caller holds vsc_devices_lock (the device stays) and vsc_exec_lock. */
+static int vsc_nl_fill_dev(struct sk_buff *skb, struct vsc_dev *dev,
+			   u32 portid, u32 seq, int flags)
+{
+	void *hdr;
+	int i;
+
+	hdr = genlmsg_put(skb, portid, seq, &vsc_nl_family, flags,
+			  VHOST_SIDECORE_CMD_DEV_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VHOST_SIDECORE_A_DEV_ID, dev->id) ||
+	    nla_put_u32(skb, VHOST_SIDECORE_A_DEV_OWNER_PID,
+			READ_ONCE(dev->owner_pid)) ||
+	    nla_put_string(skb, VHOST_SIDECORE_A_DEV_OWNER_COMM,
+			   dev->owner_comm))
+		goto cancel;
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		if (vsc_nl_fill_vq(skb, &dev->vqs[i].vq))
+			goto cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int vsc_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	struct vsc_dev *dev;
+	int r;
+
+	if (GENL_REQ_ATTR_CHECK(info, VHOST_SIDECORE_A_DEV_ID))
+		return -EINVAL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&vsc_devices_lock);
+	dev = xa_load(&vsc_device_ids,
+		      nla_get_u32(info->attrs[VHOST_SIDECORE_A_DEV_ID]));
+	if (!dev) {
+		mutex_unlock(&vsc_devices_lock);
+		nlmsg_free(msg);
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VHOST_SIDECORE_A_DEV_ID],
+				    "no open device with that id");
+		return -ENOENT;
+	}
+	mutex_lock(&vsc_exec_lock);
+	r = vsc_nl_fill_dev(msg, dev, info->snd_portid, info->snd_seq, 0);
+	mutex_unlock(&vsc_exec_lock);
+	mutex_unlock(&vsc_devices_lock);
+	if (r) {
+		nlmsg_free(msg);
+		return r;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int vsc_nl_dev_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	unsigned long id = cb->args[0];
+	struct vsc_dev *dev;
+	int r = 0;
+
+	mutex_lock(&vsc_devices_lock);
+	mutex_lock(&vsc_exec_lock);
+	xa_for_each_start(&vsc_device_ids, id, dev, cb->args[0]) {
+		r = vsc_nl_fill_dev(skb, dev, NETLINK_CB(cb->skb).portid,
+				    cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (r)
+			break;
+		cb->args[0] = id + 1;
+	}
+	mutex_unlock(&vsc_exec_lock);
+	mutex_unlock(&vsc_devices_lock);
+	/* A full skb ends this part of the dump; the next one resumes. */
+	return r == -EMSGSIZE && skb->len ? skb->len : r ?: skb->len;
+}
+
+/* --- sidecores --- */
+
+static int vsc_nl_fill_core(struct sk_buff *skb, struct vsc_sidecore *sc,
+			    u32 portid, u32 seq, int flags, u8 cmd, u32 state)
+{
+	struct vsc_core_stats st;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vsc_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VHOST_SIDECORE_A_CORE_CPU, sc->cpu) ||
+	    nla_put_u32(skb, VHOST_SIDECORE_A_CORE_STATE, state))
+		goto cancel;
+	if (cmd == VHOST_SIDECORE_CMD_CORE_GET) {
+		vsc_core_stats_read(sc, &st);
+		if (nla_put_u32(skb, VHOST_SIDECORE_A_CORE_VQS, sc->nassigned) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_BUSY_NS,
+				      st.busy_ns, VHOST_SIDECORE_A_CORE_PAD) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_IDLE_NS,
+				      st.idle_ns, VHOST_SIDECORE_A_CORE_PAD) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_PACKETS,
+				      st.packets, VHOST_SIDECORE_A_CORE_PAD) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_MM_SWITCHES,
+				      st.mm_switches, VHOST_SIDECORE_A_CORE_PAD))
+			goto cancel;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int vsc_nl_core_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct vsc_sidecore *sc;
+	unsigned int cpu;
+	int r = 0;
+
+	mutex_lock(&vsc_exec_lock);
+	for (cpu = cb->args[0]; cpu < nr_cpu_ids; cpu++) {
+		sc = vsc_exec_core(cpu);
+		if (!sc)
+			continue;
+		r = vsc_nl_fill_core(skb, sc, NETLINK_CB(cb->skb).portid,
+				     cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				     VHOST_SIDECORE_CMD_CORE_GET,
+				     vsc_sidecore_parked(sc) ?
+				     VHOST_SIDECORE_CORE_STATE_PARKED :
+				     VHOST_SIDECORE_CORE_STATE_RUNNING);
+		if (r)
+			break;
+	}
+	cb->args[0] = cpu;
+	mutex_unlock(&vsc_exec_lock);
+	return r == -EMSGSIZE && skb->len ? skb->len : r ?: skb->len;
+}
+
+/* --- configuration --- */
+
+static int vsc_nl_fill_config(struct sk_buff *skb, const struct vsc_config *c,
+			      u32 portid, u32 seq, u8 cmd)
+{
+	char *cpus;
+	void *hdr;
+	unsigned int i;
+	int r = -EMSGSIZE;
+
+	cpus = kasprintf(GFP_KERNEL, "%*pbl", cpumask_pr_args(c->cpus));
+	if (!cpus)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, portid, seq, &vsc_nl_family, 0, cmd);
+	if (!hdr)
+		goto out;
+	if (nla_put_u32(skb, VHOST_SIDECORE_A_CONFIG_POLICY, c->policy) ||
+	    nla_put_string(skb, VHOST_SIDECORE_A_CONFIG_CPUS, cpus) ||
+	    nla_put_u32(skb, VHOST_SIDECORE_A_CONFIG_SIDECORES, c->sidecores))
+		goto cancel;
+	for (i = 0; i < vsc_nknobs; i++) {
+		struct vsc_pol_params p = c->knobs;
+
+		if (nla_put_u32(skb, VSC_NL_KNOB0 + i,
+				*vsc_knob_ptr(&p, &vsc_knobs[i])))
+			goto cancel;
+	}
+	genlmsg_end(skb, hdr);
+	r = 0;
+	goto out;
+cancel:
+	genlmsg_cancel(skb, hdr);
+out:
+	kfree(cpus);
+	return r;
+}
+
+static int vsc_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vsc_config c;
+	struct sk_buff *msg;
+	int r;
+
+	r = vsc_config_alloc(&c);
+	if (r)
+		return r;
+	vsc_config_get(&c);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	r = msg ? vsc_nl_fill_config(msg, &c, info->snd_portid, info->snd_seq,
+				     VHOST_SIDECORE_CMD_CONFIG_GET) : -ENOMEM;
+	vsc_config_free(&c);
+	if (r) {
+		nlmsg_free(msg);
+		return r;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/*
+ * The setter's reason, a string literal, as the extack message (what
+ * NL_SET_ERR_MSG does for a literal written at the call site).
+ */
+static void vsc_nl_refused(struct netlink_ext_ack *extack,
+			   const struct nlattr *bad, const char *why)
+{
+	if (!extack)
+		return;
+	extack->_msg = why ?: "refused";
+	if (bad)
+		NL_SET_BAD_ATTR(extack, bad);
+}
+
+struct vsc_nl_edit {
+	struct genl_info *info;
+	const struct nlattr *bad;	/* the attribute refused, if one */
+};
+
+static int vsc_nl_edit_config(struct vsc_config *c, const void *arg,
+			      const char **why)
+{
+	struct vsc_nl_edit *e = (struct vsc_nl_edit *)arg;
+	struct nlattr **tb = e->info->attrs;
+	unsigned int i;
+	u32 v;
+
+	if (tb[VHOST_SIDECORE_A_CONFIG_POLICY])
+		c->policy = nla_get_u32(tb[VHOST_SIDECORE_A_CONFIG_POLICY]);
+	if (tb[VHOST_SIDECORE_A_CONFIG_CPUS] &&
+	    cpulist_parse(nla_data(tb[VHOST_SIDECORE_A_CONFIG_CPUS]), c->cpus)) {
+		e->bad = tb[VHOST_SIDECORE_A_CONFIG_CPUS];
+		*why = "cpus: not a CPU list (like 2-3,6), or a CPU number too large";
+		return -EINVAL;
+	}
+	if (tb[VHOST_SIDECORE_A_CONFIG_SIDECORES])
+		c->sidecores = nla_get_u32(tb[VHOST_SIDECORE_A_CONFIG_SIDECORES]);
+	for (i = 0; i < vsc_nknobs; i++) {
+		const struct nlattr *a = tb[VSC_NL_KNOB0 + i];
+
+		if (!a)
+			continue;
+		v = nla_get_u32(a);
+		if (v < vsc_knobs[i].min || v > vsc_knobs[i].max) {
+			e->bad = a;
+			*why = "knob out of range (see Documentation/manager.rst)";
+			return -ERANGE;
+		}
+		*vsc_knob_ptr(&c->knobs, &vsc_knobs[i]) = v;
+	}
+	return 0;
+}
+
+static int vsc_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vsc_nl_edit e = { .info = info };
+	const char *why;
+	int r;
+
+	r = vsc_config_update(vsc_nl_edit_config, &e, &why);
+	if (r)
+		vsc_nl_refused(info->extack, e.bad, why);
+	return r;
+}
+
+static int vsc_nl_vq_move_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *why;
+	int r;
+
+	if (GENL_REQ_ATTR_CHECK(info, VHOST_SIDECORE_A_MOVE_DEV) ||
+	    GENL_REQ_ATTR_CHECK(info, VHOST_SIDECORE_A_MOVE_VQ) ||
+	    GENL_REQ_ATTR_CHECK(info, VHOST_SIDECORE_A_MOVE_CPU))
+		return -EINVAL;
+	r = vsc_config_move_vq(nla_get_u32(info->attrs[VHOST_SIDECORE_A_MOVE_DEV]),
+			       nla_get_u32(info->attrs[VHOST_SIDECORE_A_MOVE_VQ]),
+			       nla_get_s32(info->attrs[VHOST_SIDECORE_A_MOVE_CPU]),
+			       &why);
+	if (r)
+		vsc_nl_refused(info->extack, NULL, why);
+	return r;
+}
+
+/* --- events (the monitor group) --- */
+
+static bool vsc_nl_listening(void)
+{
+	return READ_ONCE(vsc_nl_registered) &&
+	       genl_has_listeners(&vsc_nl_family, &init_net, 0);
+}
+
+static void vsc_nl_send(struct sk_buff *msg)
+{
+	genlmsg_multicast(&vsc_nl_family, msg, 0, 0, GFP_KERNEL);
+}
+
+void vsc_nl_config_changed(const struct vsc_config *c)
+{
+	struct sk_buff *msg;
+
+	if (!vsc_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	if (vsc_nl_fill_config(msg, c, 0, 0,
+			       VHOST_SIDECORE_CMD_CONFIG_CHANGE_NTF)) {
+		nlmsg_free(msg);
+		return;
+	}
+	vsc_nl_send(msg);
+}
+
+static void vsc_nl_vq_event(struct vsc_vq *vq, int from, int to, u64 ns,
+			    u8 cmd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!vsc_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &vsc_nl_family, 0, cmd);
+	if (!hdr ||
+	    nla_put_u32(msg, VHOST_SIDECORE_A_MOVE_DEV, vq->dev->id) ||
+	    nla_put_u32(msg, VHOST_SIDECORE_A_MOVE_VQ, vq->index) ||
+	    (cmd == VHOST_SIDECORE_CMD_VQ_MOVE_NTF &&
+	     (nla_put_s32(msg, VHOST_SIDECORE_A_MOVE_FROM, from) ||
+	      nla_put_s32(msg, VHOST_SIDECORE_A_MOVE_CPU, to) ||
+	      nla_put_u64_64bit(msg, VHOST_SIDECORE_A_MOVE_NS, ns,
+				VHOST_SIDECORE_A_MOVE_PAD)))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	vsc_nl_send(msg);
+}
+
+static void vsc_nl_vq_moved(struct vsc_vq *vq, int from, int to, u64 ns)
+{
+	vsc_nl_vq_event(vq, from, to, ns, VHOST_SIDECORE_CMD_VQ_MOVE_NTF);
+}
+
+static void vsc_nl_vq_broken(struct vsc_vq *vq)
+{
+	vsc_nl_vq_event(vq, 0, 0, 0, VHOST_SIDECORE_CMD_VQ_BROKEN_NTF);
+}
+
+static void vsc_nl_core_changed(struct vsc_sidecore *sc, bool running)
+{
+	struct sk_buff *msg;
+
+	if (!vsc_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	if (vsc_nl_fill_core(msg, sc, 0, 0, 0,
+			     VHOST_SIDECORE_CMD_CORE_STATE_NTF,
+			     running ? VHOST_SIDECORE_CORE_STATE_RUNNING :
+				       VHOST_SIDECORE_CORE_STATE_STOPPED)) {
+		nlmsg_free(msg);
+		return;
+	}
+	vsc_nl_send(msg);
+}
+
+/* --- the family --- */
+
+static const struct genl_ops vsc_nl_ops[] = {
+	{
+		.cmd = VHOST_SIDECORE_CMD_DEV_GET,
+		.doit = vsc_nl_dev_get_doit,
+		.dumpit = vsc_nl_dev_get_dumpit,
+		.policy = vsc_nl_dev_policy,
+		.maxattr = ARRAY_SIZE(vsc_nl_dev_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VHOST_SIDECORE_CMD_CORE_GET,
+		.dumpit = vsc_nl_core_get_dumpit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VHOST_SIDECORE_CMD_CONFIG_GET,
+		.doit = vsc_nl_config_get_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VHOST_SIDECORE_CMD_CONFIG_SET,
+		.doit = vsc_nl_config_set_doit,
+		.policy = vsc_nl_config_policy,
+		.maxattr = ARRAY_SIZE(vsc_nl_config_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VHOST_SIDECORE_CMD_VQ_MOVE,
+		.doit = vsc_nl_vq_move_doit,
+		.policy = vsc_nl_move_policy,
+		.maxattr = ARRAY_SIZE(vsc_nl_move_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static const struct genl_multicast_group vsc_nl_mcgrps[] = {
+	{ .name = VHOST_SIDECORE_MCGRP_MONITOR, },
+};
+
+static struct genl_family vsc_nl_family __ro_after_init = {
+	.name = VHOST_SIDECORE_FAMILY_NAME,
+	.version = VHOST_SIDECORE_FAMILY_VERSION,
+	.module = THIS_MODULE,
+	.ops = vsc_nl_ops,
+	.n_ops = ARRAY_SIZE(vsc_nl_ops),
+	/* New family: every operation strict, no attribute without policy. */
+	.resv_start_op = VHOST_SIDECORE_CMD_DEV_GET,
+	.mcgrps = vsc_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vsc_nl_mcgrps),
+	.parallel_ops = true,
+};
+
+int vsc_netlink_init(void)
+{
+	int r;
+
+	BUILD_BUG_ON(VSC_NL_KNOB0 + 12 != VHOST_SIDECORE_A_CONFIG_BACKOFF_MS);
+	if (WARN_ON(vsc_nknobs != 13))
+		return -EINVAL;
+	r = genl_register_family(&vsc_nl_family);
+	if (r)
+		return r;
+	mutex_lock(&vsc_exec_lock);
+	vsc_exec_moved = vsc_nl_vq_moved;
+	vsc_exec_core_changed = vsc_nl_core_changed;
+	vsc_exec_broken = vsc_nl_vq_broken;
+	mutex_unlock(&vsc_exec_lock);
+	WRITE_ONCE(vsc_nl_registered, true);
+	return 0;
+}
+
+void vsc_netlink_exit(void)
+{
+	WRITE_ONCE(vsc_nl_registered, false);
+	mutex_lock(&vsc_exec_lock);
+	vsc_exec_moved = NULL;
+	vsc_exec_core_changed = NULL;
+	vsc_exec_broken = NULL;
+	mutex_unlock(&vsc_exec_lock);
+	genl_unregister_family(&vsc_nl_family);
+}

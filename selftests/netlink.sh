@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The generic netlink family, driven by the kernel's own YNL CLI from our
+# spec (tools/ynl): config get/set agree with sysfs, refusals carry the
+# extack text and change nothing, device and sidecore dumps, a vq move,
+# monitor events, and EPERM for an unprivileged user.
+. "$(dirname "$0")/lib/common.sh"
+
+YNL=$VSC_TOP/tools/ynl
+SYS=/sys/kernel/vhost_sidecore
+DBG=/sys/kernel/debug/vhost_sidecore
+
+vsc_ensure_loaded || { echo "1..0 # SKIP module not loaded"; exit $KSFT_SKIP; }
+if ! out=$("$YNL" --list-ops 2>&1); then
+	diag "$out"
+	echo "1..0 # SKIP the YNL CLI is not unpacked (tools/ynl --prepare)"
+	exit $KSFT_SKIP
+fi
+tap_header 14
+ynl() { "$YNL" --output-json "$@"; }
+sysfs() { cat "$SYS/$1"; }
+
+echo ondemand > $SYS/policy
+cfg=$(ynl --do config-get)
+diag "config-get: $cfg"
+check "config-get: policy and interval agree with sysfs" \
+	test "$(jq -r '.policy' <<< "$cfg")/$(jq -r '."interval-ms"' <<< "$cfg")" = \
+	     "$(sysfs policy)/$(sysfs manager/interval_ms)"
+
+ynl --do config-set --json '{"interval-ms": 70, "dwell-ms": 600}' > /dev/null
+check "config-set interval-ms 70, dwell-ms 600: sysfs reads them back" \
+	test "$(sysfs manager/interval_ms)/$(sysfs manager/dwell_ms)" = "70/600"
+cfg=$(ynl --do config-get)
+check "config-get reads them back" \
+	test "$(jq -r '."interval-ms"' <<< "$cfg")/$(jq -r '."dwell-ms"' <<< "$cfg")" = "70/600"
+
+# refused "extack text" "sysfs file" value: the text is in $out, the file holds value
+refused() { grep -q "$1" <<< "$out" && [ "$(sysfs "$2")" = "$3" ]; }
+out=$(ynl --do config-set --json '{"busy-load": 5000}' 2>&1)
+diag "busy-load 5000: $(tr '\n\t' '  ' <<< "$out")"
+check "an out-of-range knob is refused with the extack text, nothing changes" \
+	refused 'out of range' manager/busy_load 200
+out=$(ynl --do config-set --json '{"cpus": "zz", "interval-ms": 90}' 2>&1)
+diag "cpus zz: $(tr '\n\t' '  ' <<< "$out")"
+check "a bad CPU list is refused, the whole request changes nothing" \
+	refused 'not a CPU list' manager/interval_ms 70
+out=$(ynl --do config-set --json '{"policy": "sidecore", "cpus": ""}' 2>&1)
+check "a policy that needs cpus is refused with why" refused 'set cpus first' policy ondemand
+ynl --do config-set --json '{"interval-ms": 50, "dwell-ms": 500}' > /dev/null
+
+# A device with an owner: a process holding the node after SET_OWNER.
+python3 -c 'import os, fcntl, sys, time
+fd = os.open("/dev/vhost-sidecore-net", os.O_RDWR)
+fcntl.ioctl(fd, 0xAF01)
+print(os.getpid(), flush=True)
+time.sleep(60)' > /tmp/vsc-nl-owner &
+owner=$!
+for i in $(seq 50); do [ -s /tmp/vsc-nl-owner ] && break; sleep 0.1; done
+devs=$(ynl --dump dev-get)
+diag "dev-get dump: $devs"
+id=$(jq -r --argjson p "$owner" '.[] | select(."owner-pid" == $p) | .id' <<< "$devs")
+check "dev-get dump lists the device with its owner and 2 vqs on demand" \
+	test -n "$id" -a "$(jq -r --argjson p "$owner" \
+		'[.[] | select(."owner-pid" == $p) | .vq[] | select(.mode == "ondemand")] | length' <<< "$devs")" = 2
+check "dev-get do by id agrees" \
+	test "$(ynl --do dev-get --json "{\"id\": ${id:-0}}" | jq -r '."owner-comm"')" = python3
+out=$(ynl --do dev-get --json '{"id": 999999}' 2>&1)
+check "dev-get of an unknown id: ENOENT with why" grep -q 'no open device' <<< "$out"
+
+# Monitor: events of a vq move (manual policy) and of sidecore start.
+if [ "$(nproc)" -ge 2 ]; then
+	# The CLI takes seconds to start under TCG: give it time to subscribe.
+	"$YNL" --output-json --subscribe monitor --sleep 20 > /tmp/vsc-nl-mon 2>&1 &
+	mon=$!
+	sleep 12
+	echo 1 > $SYS/cpus && echo manual > $SYS/policy
+	ynl --do vq-move --json "{\"dev\": $id, \"vq\": 0, \"cpu\": 1}" > /dev/null
+	moved=$(awk -v d="$id" '$1 == d && $4 == 0 { print $5 }' $DBG/vqs)
+	ynl --do vq-move --json "{\"dev\": $id, \"vq\": 0, \"cpu\": -1}" > /dev/null
+	cores=$(ynl --dump core-get)
+	echo ondemand > $SYS/policy
+	wait $mon
+	diag "core-get dump: $cores"
+	diag "monitor: $(cat /tmp/vsc-nl-mon)"
+	check "vq-move over netlink puts the vq on sidecore 1 ($moved)" test "$moved" = sidecore:1
+	check "core-get dump shows the sidecore on CPU 1" \
+		test "$(jq -r '.[0].cpu' <<< "$cores")" = 1
+	check "monitor: an event for each of the two moves" \
+		test "$(jq '[.[] | select(.name == "vq-move-ntf")] | length' /tmp/vsc-nl-mon)" = 2
+	check "monitor: config changes and the sidecore starting are events too" \
+		sh -c "jq -e '[.[] | select(.name == \"config-change-ntf\")] | length >= 2' /tmp/vsc-nl-mon >/dev/null &&
+		       jq -e '[.[] | select(.name == \"core-state-ntf\" and .msg.state == \"running\")] | length == 1' /tmp/vsc-nl-mon >/dev/null"
+else
+	for i in 1 2 3 4; do skip "vq move and monitor: needs 2 CPUs"; done
+fi
+
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$YNL" --do config-get 2>&1)
+diag "as nobody: $(tr '\n\t' '  ' <<< "$out")"
+check "an unprivileged user gets EPERM" grep -q 'Operation not permitted' <<< "$out"
+kill $owner 2>/dev/null
+wait $owner 2>/dev/null
+tap_finish
