@@ -226,6 +226,9 @@ static int vsc_nl_core_get_dumpit(struct sk_buff *skb,
 
 /* --- configuration --- */
 
+/* Room for the knobs and for a CPU list as long as it can print. */
+#define VSC_NL_CONFIG_SIZE	(NLMSG_GOODSIZE + 6 * nr_cpu_ids)
+
 static int vsc_nl_fill_config(struct sk_buff *skb, const struct vsc_config *c,
 			      u32 portid, u32 seq, u8 cmd)
 {
@@ -271,7 +274,7 @@ static int vsc_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (r)
 		return r;
 	vsc_config_get(&c);
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(VSC_NL_CONFIG_SIZE, GFP_KERNEL);
 	r = msg ? vsc_nl_fill_config(msg, &c, info->snd_portid, info->snd_seq,
 				     VHOST_SIDECORE_CMD_CONFIG_GET) : -ENOMEM;
 	vsc_config_free(&c);
@@ -384,7 +387,7 @@ void vsc_nl_config_changed(const struct vsc_config *c)
 
 	if (!vsc_nl_listening())
 		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(VSC_NL_CONFIG_SIZE, GFP_KERNEL);
 	if (!msg)
 		return;
 	if (vsc_nl_fill_config(msg, c, 0, 0,
@@ -488,8 +491,14 @@ static const struct genl_ops vsc_nl_ops[] = {
 	},
 };
 
+/* Events name other VMs' devices: listening needs CAP_NET_ADMIN too. */
 static const struct genl_multicast_group vsc_nl_mcgrps[] = {
-	{ .name = VHOST_SIDECORE_MCGRP_MONITOR, },
+	{
+		.name = VHOST_SIDECORE_MCGRP_MONITOR,
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+#endif
+	},
 };
 
 static struct genl_family vsc_nl_family __ro_after_init = {

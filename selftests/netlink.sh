@@ -16,7 +16,7 @@ if ! out=$("$YNL" --list-ops 2>&1); then
 	echo "1..0 # SKIP the YNL CLI is not unpacked (tools/ynl --prepare)"
 	exit $KSFT_SKIP
 fi
-tap_header 14
+tap_header 15
 ynl() { "$YNL" --output-json "$@"; }
 sysfs() { cat "$SYS/$1"; }
 
@@ -69,10 +69,15 @@ check "dev-get of an unknown id: ENOENT with why" grep -q 'no open device' <<< "
 
 # Monitor: events of a vq move (manual policy) and of sidecore start.
 if [ "$(nproc)" -ge 2 ]; then
-	# The CLI takes seconds to start under TCG: give it time to subscribe.
-	"$YNL" --output-json --subscribe monitor --sleep 20 > /tmp/vsc-nl-mon 2>&1 &
+	# The CLI takes seconds to start under TCG. It subscribes right
+	# after it opens its generic netlink socket (port id = its pid).
+	"$YNL" --output-json --subscribe monitor --sleep 45 > /tmp/vsc-nl-mon 2>&1 &
 	mon=$!
-	sleep 12
+	for i in $(seq 600); do
+		awk -v p="$mon" '$2 == 16 && $3 == p { f = 1 } END { exit !f }' /proc/net/netlink && break
+		sleep 0.1
+	done
+	sleep 2
 	echo 1 > $SYS/cpus && echo manual > $SYS/policy
 	ynl --do vq-move --json "{\"dev\": $id, \"vq\": 0, \"cpu\": 1}" > /dev/null
 	moved=$(awk -v d="$id" '$1 == d && $4 == 0 { print $5 }' $DBG/vqs)
@@ -85,8 +90,8 @@ if [ "$(nproc)" -ge 2 ]; then
 	check "vq-move over netlink puts the vq on sidecore 1 ($moved)" test "$moved" = sidecore:1
 	check "core-get dump shows the sidecore on CPU 1" \
 		test "$(jq -r '.[0].cpu' <<< "$cores")" = 1
-	check "monitor: an event for each of the two moves" \
-		test "$(jq '[.[] | select(.name == "vq-move-ntf")] | length' /tmp/vsc-nl-mon)" = 2
+	n=$(jq '[.[] | select(.name == "vq-move-ntf")] | length' /tmp/vsc-nl-mon)
+	check "monitor: an event for each of the two moves ($n)" test "$n" = 2
 	check "monitor: config changes and the sidecore starting are events too" \
 		sh -c "jq -e '[.[] | select(.name == \"config-change-ntf\")] | length >= 2' /tmp/vsc-nl-mon >/dev/null &&
 		       jq -e '[.[] | select(.name == \"core-state-ntf\" and .msg.state == \"running\")] | length == 1' /tmp/vsc-nl-mon >/dev/null"
@@ -97,6 +102,9 @@ fi
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$YNL" --do config-get 2>&1)
 diag "as nobody: $(tr '\n\t' '  ' <<< "$out")"
 check "an unprivileged user gets EPERM" grep -q 'Operation not permitted' <<< "$out"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$YNL" --subscribe monitor --sleep 1 2>&1)
+diag "nobody subscribing: $(tail -n1 <<< "$out")"
+check "... and cannot listen to the monitor group either" grep -q 'PermissionError\|Operation not permitted' <<< "$out"
 kill $owner 2>/dev/null
 wait $owner 2>/dev/null
 tap_finish

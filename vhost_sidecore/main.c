@@ -184,8 +184,9 @@ static void __exit vsc_exit(void)
 	if (vsc_dropin_registered)
 		misc_deregister(&vsc_misc_dropin);
 	misc_deregister(&vsc_misc);
-	vsc_netlink_exit();
+	/* No sysfs write may then send an event through a gone family. */
 	vsc_sysfs_exit();
+	vsc_netlink_exit();
 	vsc_config_exit();
 	vsc_exec_exit();
 }
