@@ -227,25 +227,19 @@ static void vsc_apply(void)
 
 static void vsc_dev_added(struct vsc_dev *dev)
 {
-	int i;
-
 	/* New to the manager: it primes its counters on the next look. */
-	for (i = 0; i < VSC_NET_NVQS; i++)
-		memset(&dev->vqs[i].vq.pol, 0, sizeof(dev->vqs[i].vq.pol));
-	dev->mgr_primed = false;
+	vsc_manager_forget(dev);
 	if (vsc_cfg.policy == VSC_POLICY_SIDECORE)
 		vsc_balance();
 }
 
 static int vsc_knobs_check(const struct vsc_pol_params *p, const char **why)
 {
-	struct vsc_pol_params q = *p;
 	unsigned int i;
-	u32 v;
 
 	for (i = 0; i < vsc_nknobs; i++) {
-		v = *vsc_knob_ptr(&q, &vsc_knobs[i]);
-		if (v < vsc_knobs[i].min || v > vsc_knobs[i].max) {
+		if (!vsc_knob_in_range(&vsc_knobs[i],
+				       vsc_knob_get(p, &vsc_knobs[i]))) {
 			*why = "a manager knob is out of range (see Documentation/manager.rst)";
 			return -ERANGE;
 		}

@@ -48,6 +48,18 @@ static inline u32 *vsc_knob_ptr(struct vsc_pol_params *p,
 	return (u32 *)((char *)p + k->offset);
 }
 
+static inline u32 vsc_knob_get(const struct vsc_pol_params *p,
+			       const struct vsc_knob *k)
+{
+	return *(const u32 *)((const char *)p + k->offset);
+}
+
+/* The one range check of a knob value, for the setter and front doors. */
+static inline bool vsc_knob_in_range(const struct vsc_knob *k, u32 v)
+{
+	return v >= k->min && v <= k->max;
+}
+
 extern const char *const vsc_policy_names[];
 /* Policy from its name (a trailing newline is fine), or -EINVAL. */
 int vsc_policy_parse(const char *name);
@@ -93,6 +105,9 @@ int vsc_manager_init(void);
 void vsc_manager_exit(void);
 /* Look now (the configuration changed); any context that may sleep. */
 void vsc_manager_kick(void);
+/* Drop what the manager knows of @dev's vqs (vsc_exec_lock held). */
+struct vsc_dev;
+void vsc_manager_forget(struct vsc_dev *dev);
 
 /* What the manager measured of itself (read locklessly). */
 struct vsc_manager_stats {

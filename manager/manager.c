@@ -49,21 +49,25 @@ static u64 vsc_mgr_win_start, vsc_mgr_win_cpu;
 
 #define VSC_STAT_SET(field, v) WRITE_ONCE(vsc_manager_stats.field, (v))
 
+void vsc_manager_forget(struct vsc_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		memset(&dev->vqs[i].vq.pol, 0, sizeof(dev->vqs[i].vq.pol));
+	dev->mgr_primed = false;
+}
+
 /* Entering dynamic: forget what an earlier period learnt. */
 static void vsc_manager_reset(const struct vsc_pol_params *p)
 {
 	struct vsc_dev *dev;
-	int i;
 
 	vsc_policy_init(&vsc_mgr_pol, p);
 	memset(vsc_mgr_cores, 0, nr_cpu_ids * sizeof(*vsc_mgr_cores));
 	memset(vsc_mgr_seen, 0, nr_cpu_ids * sizeof(*vsc_mgr_seen));
-	list_for_each_entry(dev, &vsc_exec_devs, exec_node) {
-		for (i = 0; i < VSC_NET_NVQS; i++)
-			memset(&dev->vqs[i].vq.pol, 0,
-			       sizeof(dev->vqs[i].vq.pol));
-		dev->mgr_primed = false;
-	}
+	list_for_each_entry(dev, &vsc_exec_devs, exec_node)
+		vsc_manager_forget(dev);
 }
 
 /* Fill the policy's inputs; returns the number of vqs, or -ENOMEM. */

@@ -247,13 +247,10 @@ static int vsc_nl_fill_config(struct sk_buff *skb, const struct vsc_config *c,
 	    nla_put_string(skb, VHOST_SIDECORE_A_CONFIG_CPUS, cpus) ||
 	    nla_put_u32(skb, VHOST_SIDECORE_A_CONFIG_SIDECORES, c->sidecores))
 		goto cancel;
-	for (i = 0; i < vsc_nknobs; i++) {
-		struct vsc_pol_params p = c->knobs;
-
+	for (i = 0; i < vsc_nknobs; i++)
 		if (nla_put_u32(skb, VSC_NL_KNOB0 + i,
-				*vsc_knob_ptr(&p, &vsc_knobs[i])))
+				vsc_knob_get(&c->knobs, &vsc_knobs[i])))
 			goto cancel;
-	}
 	genlmsg_end(skb, hdr);
 	r = 0;
 	goto out;
@@ -328,7 +325,7 @@ static int vsc_nl_edit_config(struct vsc_config *c, const void *arg,
 		if (!a)
 			continue;
 		v = nla_get_u32(a);
-		if (v < vsc_knobs[i].min || v > vsc_knobs[i].max) {
+		if (!vsc_knob_in_range(&vsc_knobs[i], v)) {
 			e->bad = a;
 			*why = "knob out of range (see Documentation/manager.rst)";
 			return -ERANGE;

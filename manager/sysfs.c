@@ -210,7 +210,7 @@ static ssize_t vsc_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
 	if (vsc_config_alloc(&c))
 		return -ENOMEM;
 	vsc_config_get(&c);
-	n = sysfs_emit(buf, "%u\n", *vsc_knob_ptr(&c.knobs, vsc_knob_of(attr)));
+	n = sysfs_emit(buf, "%u\n", vsc_knob_get(&c.knobs, vsc_knob_of(attr)));
 	vsc_config_free(&c);
 	return n;
 }
@@ -242,7 +242,7 @@ static ssize_t vsc_knob_store(struct kobject *kobj,
 	if (r)
 		return vsc_refused(k->name, r,
 				   "not a non-negative 32-bit integer");
-	if (e.value < k->min || e.value > k->max) {
+	if (!vsc_knob_in_range(k, e.value)) {
 		pr_info_ratelimited("%s: refused: %u is outside %u..%u\n",
 				    k->name, e.value, k->min, k->max);
 		return -ERANGE;
