@@ -27,32 +27,6 @@
 
 KTAP_DEFINE_STATE;
 
-static void drain_host(struct vg_dev *d)
-{
-	uint8_t buf[VG_FRAME_MAX + 64];
-
-	while (vg_host_recv(d, buf, sizeof(buf)) > 0)
-		;
-}
-
-/* Send @n frames 2 ms apart; return the kicks they needed. */
-static unsigned long paced_kicks(struct vg_dev *d, int n)
-{
-	uint8_t frame[128];
-	unsigned long before = d->tx.kicks;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		vg_frame_build(frame, sizeof(frame), false, 1, i);
-		vg_tx_add(d, frame, sizeof(frame));
-		vg_tx_publish(d);
-		usleep(2000);
-		vg_tx_reap(d);
-		drain_host(d);
-	}
-	return d->tx.kicks - before;
-}
-
 static void busyloop(const char *dev)
 {
 	struct vg_config cfg = {
@@ -69,14 +43,14 @@ static void busyloop(const char *dev)
 		vg_teardown(&d);
 		return;
 	}
-	plain = paced_kicks(&d, n);
+	plain = vg_tx_paced_kicks(&d, n);
 	s.num = 50000;
 	ioctl(d.fd, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &s);
 	s.num = 0;
 	ktap_result(!ioctl(d.fd, VHOST_GET_VRING_BUSYLOOP_TIMEOUT, &s) &&
 		    s.num == 50000, "%s: busyloop timeout reads back", dev);
 	/* The first frame wakes the device; it then spins for 50 ms. */
-	spinning = paced_kicks(&d, n);
+	spinning = vg_tx_paced_kicks(&d, n);
 	ktap_diag("%s: kicks for %d frames 2 ms apart: %lu without busy poll, %lu with 50 ms",
 		  dev, n, plain, spinning);
 	ktap_result(plain >= n * 8 / 10,

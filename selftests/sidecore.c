@@ -190,8 +190,17 @@ static int core_counters(int cpu, struct core_counters *c)
 	return r;
 }
 
-/* Kicks per 1000 frames with the given policy; -1 on failure. */
-static double exitless_run(const char *policy, bool event_idx, bool *agree)
+#define PACED 100
+
+/*
+ * Kicks per 1000 frames of a stream with the given policy; -1 on failure.
+ * @paced: the kicks PACED frames sent one at a time needed. A stream's
+ * kick rate depends on how fast each side runs; paced frames do not: an
+ * on-demand worker sleeps between them and needs a kick for each, a
+ * sidecore polls and needs none.
+ */
+static double exitless_run(const char *policy, bool event_idx, bool *agree,
+			   unsigned long *paced)
 {
 	struct vg_config cfg = base_cfg;
 	struct vg_stream_result res;
@@ -203,6 +212,7 @@ static double exitless_run(const char *policy, bool event_idx, bool *agree)
 	bool ok;
 
 	*agree = false;
+	*paced = ~0UL;
 	cfg.event_idx = event_idx;
 	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
 	if (!set_policy(policy, "1"))
@@ -241,6 +251,9 @@ static double exitless_run(const char *policy, bool event_idx, bool *agree)
 				  core_cpu, cc.packets, cc.runs, cc.busy_ns,
 				  cc.idle_ns, cc.mm_switches);
 	}
+	*paced = vg_tx_paced_kicks(&d, PACED);
+	ktap_diag("%s event_idx=%d: %lu kicks for %d paced frames",
+		  policy, event_idx, *paced, PACED);
 	vg_teardown(&d);
 	set_policy("ondemand", "");
 	return ok ? per : -1;
@@ -248,22 +261,23 @@ static double exitless_run(const char *policy, bool event_idx, bool *agree)
 
 static void test_exitless(void)
 {
+	unsigned long sp, op;
 	bool agree;
-	double s, o;
+	double s;
 	int ei;
 
 	for (ei = 0; ei <= 1; ei++) {
-		s = exitless_run("sidecore", ei, &agree);
-		ktap_result(s >= 0 && s < 1.0,
-			    "exitless event_idx=%d: sidecore: %.2f kicks per 1000 frames, lossless",
-			    ei, s);
+		s = exitless_run("sidecore", ei, &agree, &sp);
+		ktap_result(s >= 0 && s < 1.0 && sp <= PACED / 20,
+			    "exitless event_idx=%d: sidecore: %.2f kicks per 1000 frames streamed, %lu for %d paced, lossless",
+			    ei, s, sp, PACED);
 		ktap_result(agree,
 			    "exitless event_idx=%d: module kick and packet counters (per vq and per sidecore) agree with the driver",
 			    ei);
-		o = exitless_run("ondemand", ei, &agree);
-		ktap_result(o >= 1.0 && o > 10 * s,
-			    "exitless event_idx=%d: ondemand: %.2f kicks per 1000 frames (more than 10x sidecore's)",
-			    ei, o);
+		s = exitless_run("ondemand", ei, &agree, &op);
+		ktap_result(s >= 0 && op >= PACED / 2 && op > 10 * sp,
+			    "exitless event_idx=%d: ondemand: %lu kicks for %d paced frames (more than 10x sidecore's %lu)",
+			    ei, op, PACED, sp);
 	}
 }
 

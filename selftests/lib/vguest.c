@@ -694,6 +694,32 @@ int vg_host_recv(struct vg_dev *d, void *out, size_t outlen)
 	return (int)n;
 }
 
+/* Drop whatever the tap has captured. */
+static void vg_host_drain(struct vg_dev *d)
+{
+	uint8_t buf[VG_FRAME_MAX + 64];
+
+	while (vg_host_recv(d, buf, sizeof(buf)) > 0)
+		;
+}
+
+unsigned long vg_tx_paced_kicks(struct vg_dev *d, int n)
+{
+	uint8_t frame[128];
+	unsigned long before = d->tx.kicks;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		vg_frame_build(frame, sizeof(frame), false, 1, i);
+		vg_tx_add(d, frame, sizeof(frame));
+		vg_tx_publish(d);
+		usleep(2000);
+		vg_tx_reap(d);
+		vg_host_drain(d);
+	}
+	return d->tx.kicks - before;
+}
+
 /* Frame body after the ethernet header. */
 struct vg_body {
 	uint32_t magic;

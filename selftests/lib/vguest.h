@@ -100,6 +100,12 @@ int vg_tx_add(struct vg_dev *d, const void *frame, size_t len);
 void vg_tx_publish(struct vg_dev *d);
 /* Reclaim completed tx buffers; returns how many. */
 int vg_tx_reap(struct vg_dev *d);
+/*
+ * Send @n frames 2 ms apart, each after the last was consumed; returns the
+ * kicks they needed. A device that sleeps between frames needs about one
+ * per frame, a polling one none.
+ */
+unsigned long vg_tx_paced_kicks(struct vg_dev *d, int n);
 /* Tx buffers in flight. */
 unsigned int vg_tx_inflight(struct vg_dev *d);
 
