@@ -39,7 +39,8 @@ const char *const vsc_policy_names[] = {
 };
 
 #define VSC_KNOB(field, lo, hi) \
-	{ #field, offsetof(struct vsc_pol_params, field), lo, hi }
+	{ #field, offsetof(struct vsc_pol_params, field), lo, hi, \
+	  #field " must be in " #lo ".." #hi }
 
 const struct vsc_knob vsc_knobs[] = {
 	VSC_KNOB(interval_ms, 1, 10000),
@@ -48,7 +49,7 @@ const struct vsc_knob vsc_knobs[] = {
 	VSC_KNOB(busy_pps, 1, 100000000),
 	VSC_KNOB(light_pps, 0, 100000000),
 	VSC_KNOB(core_busy, 1, 1000),
-	VSC_KNOB(core_light, 0, 1000),
+	VSC_KNOB(core_light, 0, 999),
 	VSC_KNOB(balance, 0, 1000),
 	VSC_KNOB(dwell_ms, 0, 600000),
 	VSC_KNOB(grace_ms, 0, 600000),
@@ -240,7 +241,7 @@ static int vsc_knobs_check(const struct vsc_pol_params *p, const char **why)
 	for (i = 0; i < vsc_nknobs; i++) {
 		if (!vsc_knob_in_range(&vsc_knobs[i],
 				       vsc_knob_get(p, &vsc_knobs[i]))) {
-			*why = "a manager knob is out of range (see Documentation/manager.rst)";
+			*why = vsc_knobs[i].range;
 			return -ERANGE;
 		}
 	}
@@ -333,10 +334,13 @@ int vsc_config_update(int (*edit)(struct vsc_config *c, const void *arg,
 	return r;
 }
 
-int vsc_config_move_vq(int id, unsigned int index, int cpu, const char **why)
+int vsc_config_move_vq(int id, unsigned int index, int cpu,
+		       struct vsc_move_result *res, const char **why)
 {
 	struct vsc_sidecore *to = NULL;
 	struct vsc_dev *dev, *found = NULL;
+	struct vsc_vq *vq;
+	u64 moves;
 	int r = 0;
 
 	*why = NULL;
@@ -367,9 +371,22 @@ int vsc_config_move_vq(int id, unsigned int index, int cpu, const char **why)
 		}
 		to = vsc_exec_core(cpu);
 	}
-	r = vsc_exec_move(&found->vqs[index].vq, to);
-	if (r)
+	vq = &found->vqs[index].vq;
+	moves = vsc_move_stats.moves;
+	if (res) {
+		res->from = vq->sc ? vq->sc->cpu : VSC_TARGET_ONDEMAND;
+		res->to = cpu;
+	}
+	r = vsc_exec_move(vq, to);
+	if (r == -ENOSPC)
 		*why = "that sidecore polls as many vqs as it can";
+	else if (r)
+		*why = "the move failed";
+	else if (res) {
+		/* Under vsc_exec_lock: the stats are this move's. */
+		res->moved = vsc_move_stats.moves != moves;
+		res->ns = res->moved ? vsc_move_stats.last_ns : 0;
+	}
 out:
 	mutex_unlock(&vsc_exec_lock);
 	return r;

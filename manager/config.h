@@ -37,6 +37,7 @@ struct vsc_knob {
 	const char *name;
 	size_t offset;
 	u32 min, max;
+	const char *range;	/* "name must be in min..max", for refusals */
 };
 
 extern const struct vsc_knob vsc_knobs[];
@@ -83,8 +84,19 @@ int vsc_config_update(int (*edit)(struct vsc_config *c, const void *arg,
 
 /* Target of a move by hand: a sidecore's CPU, or this for the worker. */
 #define VSC_TARGET_ONDEMAND (-1)
-/* Policy manual only: put vq @vq of device @dev on @cpu (or ondemand). */
-int vsc_config_move_vq(int dev, unsigned int vq, int cpu, const char **why);
+/* What a move by hand did: CPUs (or VSC_TARGET_ONDEMAND), time taken. */
+struct vsc_move_result {
+	int from, to;
+	bool moved;		/* false: the vq was there already */
+	u64 ns;
+};
+
+/*
+ * Policy manual only: put vq @vq of device @dev on @cpu (or ondemand).
+ * @res (may be NULL) says what was done.
+ */
+int vsc_config_move_vq(int dev, unsigned int vq, int cpu,
+		       struct vsc_move_result *res, const char **why);
 
 /* CPUs with a sidecore thread right now. */
 void vsc_config_running(struct cpumask *out);

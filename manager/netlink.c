@@ -149,6 +149,12 @@ static int vsc_nl_dev_get_dumpit(struct sk_buff *skb,
 	struct vsc_dev *dev;
 	int r = 0;
 
+	/* A filter the dump would ignore is a mistake: say so. */
+	if (nlmsg_attrlen(cb->nlh, GENL_HDRLEN)) {
+		NL_SET_ERR_MSG(cb->extack,
+			       "dev-get dump takes no attributes; ask for one device with a do request");
+		return -EINVAL;
+	}
 	mutex_lock(&vsc_devices_lock);
 	mutex_lock(&vsc_exec_lock);
 	xa_for_each_start(&vsc_device_ids, id, dev, cb->args[0]) {
@@ -327,7 +333,7 @@ static int vsc_nl_edit_config(struct vsc_config *c, const void *arg,
 		v = nla_get_u32(a);
 		if (!vsc_knob_in_range(&vsc_knobs[i], v)) {
 			e->bad = a;
-			*why = "knob out of range (see Documentation/manager.rst)";
+			*why = vsc_knobs[i].range;
 			return -ERANGE;
 		}
 		*vsc_knob_ptr(&c->knobs, &vsc_knobs[i]) = v;
@@ -349,20 +355,46 @@ static int vsc_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 
 static int vsc_nl_vq_move_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct vsc_move_result res = {};
+	struct sk_buff *msg;
 	const char *why;
+	void *hdr;
+	u32 dev, vq;
 	int r;
 
 	if (GENL_REQ_ATTR_CHECK(info, VHOST_SIDECORE_A_MOVE_DEV) ||
 	    GENL_REQ_ATTR_CHECK(info, VHOST_SIDECORE_A_MOVE_VQ) ||
 	    GENL_REQ_ATTR_CHECK(info, VHOST_SIDECORE_A_MOVE_CPU))
 		return -EINVAL;
-	r = vsc_config_move_vq(nla_get_u32(info->attrs[VHOST_SIDECORE_A_MOVE_DEV]),
-			       nla_get_u32(info->attrs[VHOST_SIDECORE_A_MOVE_VQ]),
+	dev = nla_get_u32(info->attrs[VHOST_SIDECORE_A_MOVE_DEV]);
+	vq = nla_get_u32(info->attrs[VHOST_SIDECORE_A_MOVE_VQ]);
+	/* Before the move: a reply that cannot be built must not follow one. */
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	r = vsc_config_move_vq(dev, vq,
 			       nla_get_s32(info->attrs[VHOST_SIDECORE_A_MOVE_CPU]),
-			       &why);
-	if (r)
+			       &res, &why);
+	if (r) {
+		nlmsg_free(msg);
 		vsc_nl_refused(info->extack, NULL, why);
-	return r;
+		return r;
+	}
+	/* The reply: where the vq was, where it is, how long it took. */
+	hdr = genlmsg_put_reply(msg, info, &vsc_nl_family, 0,
+				VHOST_SIDECORE_CMD_VQ_MOVE);
+	if (!hdr || nla_put_u32(msg, VHOST_SIDECORE_A_MOVE_DEV, dev) ||
+	    nla_put_u32(msg, VHOST_SIDECORE_A_MOVE_VQ, vq) ||
+	    nla_put_s32(msg, VHOST_SIDECORE_A_MOVE_FROM, res.from) ||
+	    nla_put_s32(msg, VHOST_SIDECORE_A_MOVE_CPU, res.to) ||
+	    nla_put_u64_64bit(msg, VHOST_SIDECORE_A_MOVE_NS, res.ns,
+			      VHOST_SIDECORE_A_MOVE_PAD)) {
+		/* Cannot happen with NLMSG_GOODSIZE; the move stands. */
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
 }
 
 /* --- events (the monitor group) --- */
@@ -432,8 +464,14 @@ static void vsc_nl_vq_broken(struct vsc_vq *vq)
 	vsc_nl_vq_event(vq, 0, 0, 0, VHOST_SIDECORE_CMD_VQ_BROKEN_NTF);
 }
 
-static void vsc_nl_core_changed(struct vsc_sidecore *sc, bool running)
+static void vsc_nl_core_changed(struct vsc_sidecore *sc,
+				enum vsc_core_state state)
 {
+	static const u32 uapi_state[] = {
+		[VSC_CORE_POLLING] = VHOST_SIDECORE_CORE_STATE_RUNNING,
+		[VSC_CORE_PARKED] = VHOST_SIDECORE_CORE_STATE_PARKED,
+		[VSC_CORE_STOPPING] = VHOST_SIDECORE_CORE_STATE_STOPPED,
+	};
 	struct sk_buff *msg;
 
 	if (!vsc_nl_listening())
@@ -443,8 +481,7 @@ static void vsc_nl_core_changed(struct vsc_sidecore *sc, bool running)
 		return;
 	if (vsc_nl_fill_core(msg, sc, 0, 0, 0,
 			     VHOST_SIDECORE_CMD_CORE_STATE_NTF,
-			     running ? VHOST_SIDECORE_CORE_STATE_RUNNING :
-				       VHOST_SIDECORE_CORE_STATE_STOPPED)) {
+			     uapi_state[state])) {
 		nlmsg_free(msg);
 		return;
 	}

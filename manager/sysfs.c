@@ -152,7 +152,7 @@ static ssize_t vq_move_store(struct kobject *kobj, struct kobj_attribute *attr,
 	else if (kstrtoint(target, 10, &cpu) || cpu < 0)
 		return vsc_refused("vq_move", -EINVAL,
 				   "target is neither a CPU number nor ondemand");
-	r = vsc_config_move_vq(dev, vq, cpu, &why);
+	r = vsc_config_move_vq(dev, vq, cpu, NULL, &why);
 	if (r)
 		return vsc_refused("vq_move", r, why);
 	return count;

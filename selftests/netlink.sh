@@ -16,7 +16,7 @@ if ! out=$("$YNL" --list-ops 2>&1); then
 	echo "1..0 # SKIP the YNL CLI is not unpacked (tools/ynl --prepare)"
 	exit $KSFT_SKIP
 fi
-tap_header 15
+tap_header 20
 ynl() { "$YNL" --output-json "$@"; }
 sysfs() { cat "$SYS/$1"; }
 
@@ -39,13 +39,38 @@ refused() { grep -q "$1" <<< "$out" && [ "$(sysfs "$2")" = "$3" ]; }
 out=$(ynl --do config-set --json '{"busy-load": 5000}' 2>&1)
 diag "busy-load 5000: $(tr '\n\t' '  ' <<< "$out")"
 check "an out-of-range knob is refused with the extack text, nothing changes" \
-	refused 'out of range' manager/busy_load 200
+	refused 'busy_load must be in 1..1000' manager/busy_load 200
 out=$(ynl --do config-set --json '{"cpus": "zz", "interval-ms": 90}' 2>&1)
 diag "cpus zz: $(tr '\n\t' '  ' <<< "$out")"
 check "a bad CPU list is refused, the whole request changes nothing" \
 	refused 'not a CPU list' manager/interval_ms 70
 out=$(ynl --do config-set --json '{"policy": "sidecore", "cpus": ""}' 2>&1)
 check "a policy that needs cpus is refused with why" refused 'set cpus first' policy ondemand
+
+# What no well-behaved client sends, built by hand: each is refused with
+# an extack text and changes nothing.
+RAW=$VSC_TOP/selftests/lib/genl_raw.py
+CMD_DEV_GET=1 CMD_CONFIG_GET=3 CMD_CONFIG_SET=4 CMD_VQ_MOVE=5
+A_BUSY_LOAD=5 A_MOVE_CPU=3
+raw() { out=$(python3 "$RAW" vhost_sidecore "$@" 2>&1); diag "raw $*: $out"; }
+# raw_refused ERRNO [FILE VALUE]: the last raw request failed with ERRNO
+# (a regex) and a text; the sysfs FILE still holds VALUE
+raw_refused() {
+	[[ "$out" =~ ^error\ $1:\ .+ ]] && { [ $# -lt 3 ] || [ "$(sysfs "$2")" = "$3" ]; }
+}
+raw $CMD_CONFIG_SET 99:u32:1 $A_BUSY_LOAD:u32:300
+check "config-set with an attribute type the family does not have: EINVAL with why, nothing changes" \
+	raw_refused EINVAL manager/busy_load 200
+raw $CMD_CONFIG_SET $A_BUSY_LOAD:u64:300
+check "config-set with a knob of the wrong size: EINVAL/ERANGE with why, nothing changes" \
+	raw_refused 'E(INVAL|RANGE)' manager/busy_load 200
+raw $CMD_CONFIG_GET 1:u32:0
+check "config-get takes no attributes: refused with why" raw_refused EINVAL
+raw --dump $CMD_DEV_GET 1:u32:0
+check "dev-get dump with an id: refused with why, not silently ignored" raw_refused EINVAL
+raw $CMD_VQ_MOVE 1:u32:0 2:u32:0 $A_MOVE_CPU:raw:feffffff
+check "vq-move to CPU -2: refused by the policy with why" raw_refused ERANGE
+
 ynl --do config-set --json '{"interval-ms": 50, "dwell-ms": 500}' > /dev/null
 
 # A device with an owner: a process holding the node after SET_OWNER.

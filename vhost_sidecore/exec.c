@@ -286,7 +286,8 @@ LIST_HEAD(vsc_exec_devs);
 struct vsc_move_stats vsc_move_stats;
 void (*vsc_exec_dev_added)(struct vsc_dev *dev);
 void (*vsc_exec_moved)(struct vsc_vq *vq, int from, int to, u64 ns);
-void (*vsc_exec_core_changed)(struct vsc_sidecore *sc, bool running);
+void (*vsc_exec_core_changed)(struct vsc_sidecore *sc,
+			      enum vsc_core_state state);
 void (*vsc_exec_broken)(struct vsc_vq *vq);
 
 void vsc_exec_dev_add(struct vsc_dev *dev)
@@ -358,6 +359,10 @@ int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to)
 		      to ? to->cpu : -1, ns);
 	if (vsc_exec_moved)
 		vsc_exec_moved(vq, from ? from->cpu : -1, to ? to->cpu : -1, ns);
+	if (vsc_exec_core_changed && from && !from->nassigned)
+		vsc_exec_core_changed(from, VSC_CORE_PARKED);
+	if (vsc_exec_core_changed && to && to->nassigned == 1)
+		vsc_exec_core_changed(to, VSC_CORE_POLLING);
 	return 0;
 }
 
@@ -402,7 +407,7 @@ int vsc_exec_core_start(int cpu)
 	vsc_cores[cpu] = sc;
 	trace_sidecore_state(cpu, true);
 	if (vsc_exec_core_changed)
-		vsc_exec_core_changed(sc, true);
+		vsc_exec_core_changed(sc, VSC_CORE_PARKED);
 	return 0;
 }
 
@@ -421,7 +426,7 @@ void vsc_exec_core_stop(int cpu)
 			if (dev->vqs[i].vq.sc == sc)
 				vsc_exec_move(&dev->vqs[i].vq, NULL);
 	if (vsc_exec_core_changed)
-		vsc_exec_core_changed(sc, false);
+		vsc_exec_core_changed(sc, VSC_CORE_STOPPING);
 	vsc_cores[cpu] = NULL;
 	vsc_core_cpu_gone += vsc_sidecore_destroy(sc);
 	trace_sidecore_state(cpu, false);

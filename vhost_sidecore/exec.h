@@ -106,15 +106,23 @@ void vsc_exec_dev_add(struct vsc_dev *dev);
 void vsc_exec_dev_del(struct vsc_dev *dev);
 /* Set by the policy: place a new device's vqs (vsc_exec_lock held). */
 extern void (*vsc_exec_dev_added)(struct vsc_dev *dev);
+/* What a sidecore is doing, as vsc_exec_core_changed() reports it. */
+enum vsc_core_state {
+	VSC_CORE_POLLING,	/* it has vqs */
+	VSC_CORE_PARKED,	/* started, or its last vq left */
+	VSC_CORE_STOPPING,	/* its thread is about to go */
+};
+
 /*
  * Set by the control plane (netlink events): a vq moved (from/to CPU,
- * -1 on demand) and a sidecore started or is stopping, both under
- * vsc_exec_lock; a vq was stopped by a guest fault (its handler's
- * context, vq->mutex held). Set and cleared only while no device exists
- * or under vsc_exec_lock.
+ * -1 on demand) and a sidecore changed state, both under vsc_exec_lock;
+ * a vq was stopped by a guest fault (its handler's context, vq->mutex
+ * held). Set and cleared only while no device exists or under
+ * vsc_exec_lock.
  */
 extern void (*vsc_exec_moved)(struct vsc_vq *vq, int from, int to, u64 ns);
-extern void (*vsc_exec_core_changed)(struct vsc_sidecore *sc, bool running);
+extern void (*vsc_exec_core_changed)(struct vsc_sidecore *sc,
+				     enum vsc_core_state state);
 extern void (*vsc_exec_broken)(struct vsc_vq *vq);
 
 /*
