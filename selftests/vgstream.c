@@ -3,8 +3,8 @@
  * vgstream: one userspace virtio-net guest streaming checked frames both
  * ways through a vhost device, for shell tests and benchmarks.
  *
- *   vgstream [-d DEV] [-n FRAMES] [-s STREAM] [-t STALL_MS] [-i IFNAME]
- *            [-q QSIZE] [-E] [-I] [-M] [-w WAIT_FILE] [-c]
+ *   vgstream [-d DEV] [-n FRAMES | -T SECONDS] [-s STREAM] [-t STALL_MS]
+ *            [-i IFNAME] [-q QSIZE] [-E] [-I] [-M] [-w WAIT_FILE] [-c]
  *
  * -E/-I/-M turn off event_idx / indirect / mrg_rxbuf. -c prints the CPU
  * time of the device's worker thread (vhost-<pid>, vhost-sc-<pid>). With -w, the tap is
@@ -65,6 +65,7 @@ int main(int argc, char **argv)
 		.ifname = "vgs0", .strict_hdr = false,
 	};
 	uint64_t frames = 10000;
+	double seconds = 0;
 	const char *wait_file = NULL;
 	struct vg_stream_result res;
 	uint32_t stream = 1;
@@ -73,10 +74,11 @@ int main(int argc, char **argv)
 	struct vg_dev d;
 	bool ok, cpu = false;
 
-	while ((opt = getopt(argc, argv, "d:n:s:t:i:q:EIMw:ch")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n:T:s:t:i:q:EIMw:ch")) != -1) {
 		switch (opt) {
 		case 'd': cfg.dev = optarg; break;
 		case 'n': frames = strtoull(optarg, NULL, 0); break;
+		case 'T': seconds = strtod(optarg, NULL); break;
 		case 's': stream = strtoul(optarg, NULL, 0); break;
 		case 't': stall = atoi(optarg); break;
 		case 'i': cfg.ifname = optarg; break;
@@ -87,7 +89,7 @@ int main(int argc, char **argv)
 		case 'w': wait_file = optarg; break;
 		case 'c': cpu = true; break;
 		default:
-			fprintf(stderr, "usage: %s [-d DEV] [-n FRAMES] [-s STREAM] [-t STALL_MS] [-i IFNAME] [-q QSIZE] [-E] [-I] [-M] [-w WAIT_FILE] [-c]\n",
+			fprintf(stderr, "usage: %s [-d DEV] [-n FRAMES | -T SECONDS] [-s STREAM] [-t STALL_MS] [-i IFNAME] [-q QSIZE] [-E] [-I] [-M] [-w WAIT_FILE] [-c]\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
@@ -98,7 +100,8 @@ int main(int argc, char **argv)
 	}
 	while (wait_file && stat(wait_file, &st))
 		usleep(10000);
-	ok = vg_stream(&d, frames, stream, stall, &res);
+	ok = seconds > 0 ? vg_stream_for(&d, seconds, stream, stall, &res) :
+			   vg_stream(&d, frames, stream, stall, &res);
 	vg_stream_report(&res);
 	if (cpu)
 		printf("# worker_cpu_ns %llu\n", worker_cpu_ns());

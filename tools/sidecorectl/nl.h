@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small generic netlink context for the vhost_sidecore family: open it,
+ * send one request at a time and collect its replies, or listen to the
+ * monitor group. Kernel refusals are printed with their extack message.
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+#ifndef SIDECORECTL_NL_H
+#define SIDECORECTL_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+/*
+ * Called for every message of the family that a request or the monitor
+ * receives. Returns 0, or a negative value for a message it could not
+ * make sense of.
+ */
+typedef int (*vsc_nl_handler_t)(struct nl_msg *msg, void *arg);
+
+struct vsc_nl {
+	struct nl_sock *sk;
+	const char *family_name;
+	int family;
+	const char *what;		/* the command, for messages */
+
+	/* The request in flight. */
+	uint32_t seq;
+	bool done;
+	bool malformed;
+	int error;			/* errno from the kernel, positive */
+	char ext_msg[256];		/* its extack message */
+	char ext_attr[64];		/* the attribute at fault, by name */
+	bool ext_missing;		/* ... which was missing */
+	const char *const *names;	/* request attribute names by type */
+	unsigned int nnames;
+	vsc_nl_handler_t handler;
+	void *arg;
+};
+
+/*
+ * Open a socket and resolve the family; on failure print why and return
+ * EXIT_FAIL. @what prefixes the error messages ("config set").
+ */
+int vsc_nl_open(struct vsc_nl *nl, const char *what);
+void vsc_nl_close(struct vsc_nl *nl);
+
+/* A request of @cmd with @flags (NLM_F_DUMP or 0); NULL if out of memory. */
+struct nl_msg *vsc_nl_msg(struct vsc_nl *nl, uint8_t cmd, int flags);
+
+/*
+ * Send @msg (freed here) and pass each reply to @handler until the ACK or
+ * the end of the dump. @names[type] names the request's attributes in
+ * error messages. Returns EXIT_OK, or EXIT_FAIL after printing why.
+ */
+int vsc_nl_request(struct vsc_nl *nl, struct nl_msg *msg,
+		   vsc_nl_handler_t handler, void *arg,
+		   const char *const *names, unsigned int nnames);
+
+/*
+ * Join multicast group @group. Returns EXIT_OK, or EXIT_FAIL (after
+ * printing why unless @quiet).
+ */
+int vsc_nl_join(struct vsc_nl *nl, const char *group, bool quiet);
+
+/*
+ * Pass every event to @handler, flushing stdout after each, until SIGINT
+ * or SIGTERM. Returns EXIT_OK then, EXIT_FAIL on an I/O error.
+ */
+int vsc_nl_listen(struct vsc_nl *nl, vsc_nl_handler_t handler, void *arg);
+
+/* Parse a family message into @tb; its command in *@cmd. 0 or negative. */
+int vsc_nl_parse(struct nl_msg *msg, struct nlattr **tb, int maxtype,
+		 struct nla_policy *policy, uint8_t *cmd);
+
+#endif /* SIDECORECTL_NL_H */
