@@ -34,7 +34,7 @@ ifeq ($(wildcard $(KDIR)/Makefile),)
     else
       override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
       override KDIR := $(KDIR_AUTO)
-      ifneq ($(filter-out check demo bench unit style clean,$(or $(MAKECMDGOALS),all)),)
+      ifneq ($(filter-out check demo bench unit style clean tools,$(or $(MAKECMDGOALS),all)),)
         $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
       endif
     endif
