@@ -32,58 +32,44 @@ saved=$("$CTL" -j config show | jq -r 'to_entries[] | select(.key | test("^(poli
 # pick WORD...: one of the words, at random
 pick() { shift $((RANDOM % $#)); echo "$1"; }
 
-# The writers run until $tmp/stop exists; each counts what it tried.
-writer_nl_placement() {
-	local n=0 refused=0
-	until [ -e "$tmp/stop" ]; do
-		"$CTL" config set cpus "$(pick 0 1 0-1 0-1)" \
-			sidecores "$(pick 0 1 2 3)" \
-			policy "$(pick ondemand sidecore manual dynamic dynamic)" \
-			> /dev/null 2>&1 || refused=$((refused + 1))
-		n=$((n + 1))
-	done
-	echo "$n $refused" > "$tmp/w1"
+# One write each, valid or not; the writers run them until $tmp/stop
+# exists, counting the writes and the refusals.
+nl_placement() {
+	"$CTL" config set cpus "$(pick 0 1 0-1 0-1)" sidecores "$(pick 0 1 2 3)" \
+		policy "$(pick ondemand sidecore manual dynamic dynamic)" > /dev/null 2>&1
 }
 
-writer_nl_knobs() {
-	local n=0 refused=0 b
-	until [ -e "$tmp/stop" ]; do
-		b=$((RANDOM % 1100))
-		"$CTL" config set busy_load $b light_load $((RANDOM % 400)) \
-			interval_ms "$(pick 10 50 100 0 200000)" \
-			dwell_ms $((RANDOM % 5000)) > /dev/null 2>&1 ||
-			refused=$((refused + 1))
-		n=$((n + 1))
-	done
-	echo "$n $refused" > "$tmp/w2"
+nl_knobs() {
+	"$CTL" config set busy_load $((RANDOM % 1100)) light_load $((RANDOM % 400)) \
+		interval_ms "$(pick 10 50 100 0 200000)" \
+		dwell_ms $((RANDOM % 5000)) > /dev/null 2>&1
 }
 
 # sysfs writes are one value each; a refused write prints an error.
 sysw() { echo "$2" > "$SYS/$1" 2> /dev/null; }
 
-writer_sysfs_placement() {
-	local n=0 refused=0
-	until [ -e "$tmp/stop" ]; do
-		case $((RANDOM % 4)) in
-		0) sysw policy "$(pick ondemand sidecore manual dynamic junk)" ;;
-		1) sysw cpus "$(pick 0 1 0-1 9999 x)" ;;
-		2) sysw sidecores "$(pick 0 1 2 7)" ;;
-		3) sysw vq_move "$(awk 'NR > 1 { print $1; exit }' $DBG/vqs) $((RANDOM % 2)) $(pick 0 1 ondemand)" ;;
-		esac || refused=$((refused + 1))
-		n=$((n + 1))
-	done
-	echo "$n $refused" > "$tmp/w3"
+sysfs_placement() {
+	case $((RANDOM % 4)) in
+	0) sysw policy "$(pick ondemand sidecore manual dynamic junk)" ;;
+	1) sysw cpus "$(pick 0 1 0-1 9999 x)" ;;
+	2) sysw sidecores "$(pick 0 1 2 7)" ;;
+	3) sysw vq_move "$(awk 'NR > 1 { print $1; exit }' $DBG/vqs) $((RANDOM % 2)) $(pick 0 1 ondemand)" ;;
+	esac
 }
 
-writer_sysfs_knobs() {
-	local n=0 refused=0 k
+# shellcheck disable=SC2086
+sysfs_knobs() {
+	sysw "manager/$(pick $KNOBS)" "$(pick $((RANDOM % 1000)) $((RANDOM % 100)) $RANDOM 0 -1 abc)"
+}
+
+# writer N WRITE: run WRITE until told to stop; "writes refused" in $tmp/wN
+writer() {
+	local n=0 refused=0
 	until [ -e "$tmp/stop" ]; do
-		k=$(pick $KNOBS)
-		sysw "manager/$k" "$(pick $((RANDOM % 1000)) $((RANDOM % 100)) $RANDOM 0 -1 abc)" ||
-			refused=$((refused + 1))
+		"$2" || refused=$((refused + 1))
 		n=$((n + 1))
 	done
-	echo "$n $refused" > "$tmp/w4"
+	echo "$n $refused" > "$tmp/w$1"
 }
 
 # Two guests, each in its own netns, streaming for the whole run.
@@ -93,8 +79,8 @@ s0=$!
 s1=$!
 sleep 2
 
-writer_nl_placement & writer_nl_knobs & writer_sysfs_placement &
-writer_sysfs_knobs &
+writer 1 nl_placement & writer 2 nl_knobs & writer 3 sysfs_placement &
+writer 4 sysfs_knobs &
 sleep "$SECS"
 touch "$tmp/stop"
 wait %3 %4 %5 %6 2>/dev/null
@@ -159,8 +145,7 @@ placement_ok() {
 # Under policy dynamic the manager may start a sidecore between the two
 # reads: a wrong answer has to persist to count.
 placed() {
-	local i
-	for i in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		placement_ok && return 0
 		sleep 0.5
 	done

@@ -80,7 +80,7 @@ fcntl.ioctl(fd, 0xAF01)
 print(os.getpid(), flush=True)
 time.sleep(60)' > /tmp/vsc-nl-owner &
 owner=$!
-for i in $(seq 50); do [ -s /tmp/vsc-nl-owner ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ -s /tmp/vsc-nl-owner ] && break; sleep 0.1; done
 devs=$(ynl --dump dev-get)
 diag "dev-get dump: $devs"
 id=$(jq -r --argjson p "$owner" '.[] | select(."owner-pid" == $p) | .id' <<< "$devs")
@@ -98,10 +98,7 @@ if [ "$(nproc)" -ge 2 ]; then
 	# after it opens its generic netlink socket (port id = its pid).
 	"$YNL" --output-json --subscribe monitor --sleep 45 > /tmp/vsc-nl-mon 2>&1 &
 	mon=$!
-	for i in $(seq 600); do
-		awk -v p="$mon" '$2 == 16 && $3 == p { f = 1 } END { exit !f }' /proc/net/netlink && break
-		sleep 0.1
-	done
+	wait_genl_socket $mon 600
 	sleep 2
 	echo 1 > $SYS/cpus && echo manual > $SYS/policy
 	ynl --do vq-move --json "{\"dev\": $id, \"vq\": 0, \"cpu\": 1}" > /dev/null
@@ -121,7 +118,7 @@ if [ "$(nproc)" -ge 2 ]; then
 		sh -c "jq -e '[.[] | select(.name == \"config-change-ntf\")] | length >= 2' /tmp/vsc-nl-mon >/dev/null &&
 		       jq -e '[.[] | select(.name == \"core-state-ntf\" and .msg.state == \"running\")] | length == 1' /tmp/vsc-nl-mon >/dev/null"
 else
-	for i in 1 2 3 4; do skip "vq move and monitor: needs 2 CPUs"; done
+	for _ in 1 2 3 4; do skip "vq move and monitor: needs 2 CPUs"; done
 fi
 
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$YNL" --do config-get 2>&1)

@@ -51,7 +51,7 @@ text_agrees() {
 	local k v
 	for k in policy sidecores $KNOBS; do
 		v=$(jq -r ".$k" <<< "$cfg")
-		grep -qE "(^|[[:space:]])$k[[:space:]:=]+$v([[:space:]]|$)" <<< "$text" ||
+		grep -qE "(^|[[:space:]])${k}[[:space:]:=]+${v}([[:space:]]|$)" <<< "$text" ||
 			{ diag "text lacks '$k $v': $text"; return 1; }
 	done
 }
@@ -126,10 +126,7 @@ check "dev show ID -j -s: the same device, with counters equal to debugfs" stats
 # Manual moves: JSON result, dev show, debugfs and the monitor all agree.
 "$CTL" -j monitor > "$tmp/mon" 2> "$tmp/mon.err" &
 mon=$!
-for _ in $(seq 300); do
-	awk -v p="$mon" '$2 == 16 && $3 == p { f = 1 } END { exit !f }' /proc/net/netlink && break
-	sleep 0.1
-done
+wait_genl_socket $mon 300
 sleep 0.5
 run ctl -j vq move "$id" 0 core 1
 mv1=$out

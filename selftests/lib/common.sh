@@ -67,3 +67,15 @@ vsc_unload() {
 vsc_ensure_loaded() {
 	vsc_loaded || insmod "$VSC_MODULE"
 }
+
+# wait_genl_socket PID TENTHS: wait until process PID has a generic
+# netlink socket (port id = its pid), e.g. a monitor about to subscribe.
+wait_genl_socket() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		awk -v p="$1" '$2 == 16 && $3 == p { f = 1 } END { exit !f }' /proc/net/netlink &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
