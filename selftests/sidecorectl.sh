@@ -18,7 +18,7 @@ MOVES=5
 vsc_ensure_loaded || { echo "1..0 # SKIP module not loaded"; exit $KSFT_SKIP; }
 [ -x "$CTL" ] || { echo "1..0 # SKIP sidecorectl not built"; exit $KSFT_SKIP; }
 [ "$(nproc)" -ge 2 ] || { echo "1..0 # SKIP needs 2 CPUs"; exit $KSFT_SKIP; }
-tap_header 20
+tap_header 22
 
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -178,6 +178,13 @@ first_event_right() {
 		.dev == $i and .vq == 0 and .from == -1 and .to == 1' "$tmp/mon" > /dev/null
 }
 check "monitor events are JSON lines that say dev, vq, from and to" first_event_right
+# Core 0 got vq 1 three times and lost it twice: running, then parked.
+core0_states() {
+	jq -rs '[.[] | select(.event == "core-state" and .cpu == 0) | .state] | join(" ")' "$tmp/mon"
+}
+diag "core 0 states: $(core0_states)"
+check "monitor: core-state says running when a sidecore gets its first vq, parked when its last leaves" \
+	test "$(core0_states)" = "running parked running parked running"
 
 # Refusals: the kernel's reason printed, exit 1, nothing changed.
 # refused_with TEXT [FILE VALUE]: the last run exited 1 and printed TEXT;
@@ -193,6 +200,10 @@ check "config set busy_load 5000: exit 1, prints why (busy_load must be in 1..10
 run ctl config set light_load $((busy + 1)) dwell_ms 1234
 check "config set light_load above busy_load: exit 1 with why, the whole call changes nothing" \
 	refused_with 'must not exceed' manager/light_load "$light"
+cl=$(sysfs manager/core_light)
+run ctl config set core_light 1000
+check "config set core_light 1000: exit 1 with its range (0..999), unchanged" \
+	refused_with 'core_light must be in 0..999' manager/core_light "$cl"
 run ctl vq move 999999 0 ondemand
 check "vq move of an unknown device: exit 1 with why" refused_with 'no device with that id'
 run ctl vq move "$id" 0 sideways
