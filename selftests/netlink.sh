@@ -78,8 +78,9 @@ python3 -c 'import os, fcntl, sys, time
 fd = os.open("/dev/vhost-sidecore-net", os.O_RDWR)
 fcntl.ioctl(fd, 0xAF01)
 print(os.getpid(), flush=True)
-time.sleep(60)' > /tmp/vsc-nl-owner &
+time.sleep(3600)' > /tmp/vsc-nl-owner &
 owner=$!
+trap 'kill $owner 2>/dev/null' EXIT
 for _ in $(seq 50); do [ -s /tmp/vsc-nl-owner ] && break; sleep 0.1; done
 devs=$(ynl --dump dev-get)
 diag "dev-get dump: $devs"
