@@ -232,16 +232,12 @@ static int vsc_nl_ack_cb(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-/* Replies to the request in flight, and events (sequence 0) if joined. */
+/* Replies to the request in flight only. */
 static int vsc_nl_seq_cb(struct nl_msg *msg, void *arg)
 {
 	struct vsc_nl *nl = arg;
-	struct nlmsghdr *hdr = nlmsg_hdr(msg);
 
-	if (hdr->nlmsg_seq == nl->seq ||
-	    (hdr->nlmsg_seq == 0 && hdr->nlmsg_pid == 0))
-		return NL_OK;
-	return NL_SKIP;
+	return nlmsg_hdr(msg)->nlmsg_seq == nl->seq ? NL_OK : NL_SKIP;
 }
 
 static void vsc_nl_report(const struct vsc_nl *nl)
@@ -323,23 +319,21 @@ out:
 
 /* --- events --- */
 
-int vsc_nl_join(struct vsc_nl *nl, const char *group, bool quiet)
+int vsc_nl_join(struct vsc_nl *nl, const char *group)
 {
 	int grp, r;
 
 	grp = genl_ctrl_resolve_grp(nl->sk, nl->family_name, group);
 	if (grp < 0) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: cannot find multicast group %s: %s\n",
-				PROG, nl->what, group, nl_geterror(grp));
+		fprintf(stderr, "%s: %s: cannot find multicast group %s: %s\n",
+			PROG, nl->what, group, nl_geterror(grp));
 		return EXIT_FAIL;
 	}
 	r = nl_socket_add_membership(nl->sk, grp);
 	if (r < 0) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: cannot join multicast group %s: %s%s\n",
-				PROG, nl->what, group, nl_geterror(r),
-				r == -NLE_PERM ? " (CAP_NET_ADMIN needed)" : "");
+		fprintf(stderr, "%s: %s: cannot join multicast group %s: %s%s\n",
+			PROG, nl->what, group, nl_geterror(r),
+			r == -NLE_PERM ? " (CAP_NET_ADMIN needed)" : "");
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

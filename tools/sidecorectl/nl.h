@@ -62,10 +62,10 @@ int vsc_nl_request(struct vsc_nl *nl, struct nl_msg *msg,
 		   const char *const *names, unsigned int nnames);
 
 /*
- * Join multicast group @group. Returns EXIT_OK, or EXIT_FAIL (after
- * printing why unless @quiet).
+ * Join multicast group @group. Returns EXIT_OK, or EXIT_FAIL after
+ * printing why.
  */
-int vsc_nl_join(struct vsc_nl *nl, const char *group, bool quiet);
+int vsc_nl_join(struct vsc_nl *nl, const char *group);
 
 /*
  * Pass every event to @handler, flushing stdout after each, until SIGINT

@@ -1006,7 +1006,7 @@ static int do_monitor(int argc, char **argv)
 	ret = vsc_nl_open(&nl, "monitor");
 	if (ret)
 		return ret;
-	ret = vsc_nl_join(&nl, VHOST_SIDECORE_MCGRP_MONITOR, false);
+	ret = vsc_nl_join(&nl, VHOST_SIDECORE_MCGRP_MONITOR);
 	if (!ret)
 		ret = vsc_nl_listen(&nl, event_print, NULL);
 	vsc_nl_close(&nl);
