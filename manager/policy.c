@@ -275,6 +275,16 @@ static void vsc_pol_place(struct vsc_pol *pol, u64 now,
 	vsc_pol_home(vqs, nvqs, cores, ncores);
 }
 
+/* The objective's window starts again: it counts what comes after @now. */
+static void vsc_pol_window_restart(struct vsc_pol *pol, u64 now)
+{
+	pol->trial_bytes = 0;
+	pol->trial_cost_ns = 0;
+	pol->trial_ns = 0;
+	pol->score_valid = false;
+	pol->win_ns = now;
+}
+
 static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			  struct vsc_pol_vq **vqs, unsigned int nvqs,
 			  struct vsc_pol_core *cores, unsigned int ncores)
@@ -291,7 +301,7 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 	revert = after < pol->trial_before - loss;
 	pol->trial_after = after;
 	pol->trial = false;
-	pol->score_valid = false;
+	vsc_pol_window_restart(pol, now + (u64)pol->p.interval_ms * NSEC_PER_MS_);
 	pol->why |= 1U << (revert ? VSC_POL_REVERT : VSC_POL_KEEP);
 	if (revert)
 		pol->reverts++;
@@ -359,7 +369,7 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 	u64 dt = pol->started ? now - pol->last_ns : 0;
 	unsigned int i, nusable = 0, nactive = 0, npolled = 0, maxc;
 	struct vsc_pol_core *c, *grow = NULL, *shrink = NULL;
-	bool promoted = false, force = false;
+	bool promoted = false, force = false, before_ok;
 	u64 bytes, busy_sum = 0;
 
 	pol->started = true;
@@ -384,25 +394,48 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 		vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores);
 		goto out;
 	}
-	if (dt) {
-		/* A window about as long as a trial's, decaying each look. */
-		u64 keep = 3, len = 4;
-
-		if (p->grace_ms >= 2 * p->interval_ms) {
-			keep = p->grace_ms - p->interval_ms;
-			len = p->grace_ms;
+	if (dt && now > pol->win_ns) {
+		pol->trial_bytes += bytes;
+		pol->trial_cost_ns += cost_ns;
+		pol->trial_ns += dt;
+		/* Past two grace periods the older half counts half. */
+		if (p->grace_ms &&
+		    pol->trial_ns > 2ULL * p->grace_ms * NSEC_PER_MS_) {
+			pol->trial_bytes /= 2;
+			pol->trial_cost_ns /= 2;
+			pol->trial_ns /= 2;
 		}
-		pol->trial_bytes = div64_u64(pol->trial_bytes * keep, len) +
-				   bytes;
-		pol->trial_cost_ns = div64_u64(pol->trial_cost_ns * keep, len) +
-				     cost_ns;
-		pol->trial_ns = div64_u64(pol->trial_ns * keep, len) + dt;
 		pol->score_valid = pol->trial_bytes && pol->trial_cost_ns;
 		if (pol->score_valid)
 			pol->score = vsc_policy_score(p, pol->trial_bytes,
 						      pol->trial_cost_ns,
 						      pol->trial_ns);
 	}
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+
+		if (v->load < p->light_load && v->pps < p->light_pps) {
+			if (!v->light_ns)
+				v->light_ns = now;
+		} else {
+			v->light_ns = 0;
+		}
+		/* Only a vq on its worker is a candidate. */
+		if (v->where >= 0 ||
+		    (v->load < p->busy_load && v->pps < p->busy_pps)) {
+			v->busy_from_ns = 0;
+		} else if (!v->busy_from_ns) {
+			/* It turned busy: what came before was another load. */
+			v->busy_from_ns = now;
+			vsc_pol_window_restart(pol, now);
+		}
+	}
+	/*
+	 * A change is judged against a window of at least dwell_ms in which
+	 * the load already was what it is: one that began idle would make
+	 * any change look like a gain.
+	 */
+	before_ok = !p->grace_ms || (pol->score_valid && pol->trial_ns >= dwell);
 
 	for (i = 0; i < ncores; i++) {
 		c = &cores[i];
@@ -420,12 +453,6 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 		struct vsc_pol_vq *v = vqs[i];
 		bool settled = now - v->moved_ns >= dwell;
 
-		if (v->load < p->light_load && v->pps < p->light_pps) {
-			if (!v->light_ns)
-				v->light_ns = now;
-		} else {
-			v->light_ns = 0;
-		}
 		if (v->where >= 0) {
 			c = vsc_pol_core_of(cores, ncores, v->where);
 			/* Light for a whole dwell_ms, not for one look. */
@@ -437,7 +464,8 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 				v->target = VSC_POL_PENDING;
 			}
 		} else if (maxc && settled && now >= v->retry_ns &&
-			   (v->load >= p->busy_load || v->pps >= p->busy_pps)) {
+			   v->busy_from_ns && now - v->busy_from_ns >= dwell &&
+			   before_ok) {
 			v->target = VSC_POL_PENDING;
 			v->trial_from = v->where;
 			v->in_trial = true;
@@ -481,7 +509,8 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 		nactive--;
 		force = true;
 		pol->why |= 1U << VSC_POL_SHRINK;
-	} else if (grow && nactive < maxc && now >= pol->grow_retry_ns) {
+	} else if (grow && nactive < maxc && now >= pol->grow_retry_ns &&
+		   before_ok) {
 		unsigned int j, n;
 
 		for (i = 0; i < ncores; i++) {
@@ -555,6 +584,10 @@ out:
 			pol->moves++;
 		}
 	}
+	/* The window before the next change sees only the new placement. */
+	if (pol->moves && !pol->trial)
+		vsc_pol_window_restart(pol, now + (u64)p->interval_ms *
+					    NSEC_PER_MS_);
 	if (pol->moves || pol->why)
 		pol->changes++;
 	return pol->moves;

@@ -36,7 +36,10 @@ struct vsc_pol_params {
 	u32 core_busy;		/* core busy share that calls for a sibling */
 	u32 core_light;		/* per-core share under which one is removed */
 	u32 balance;		/* tolerated load imbalance between cores */
-	/* Minimum time between moves of a vq or core; light this long to go. */
+	/*
+	 * Minimum time between moves of a vq or core; busy this long to
+	 * come, light this long to go.
+	 */
 	u32 dwell_ms;
 	u32 grace_ms;		/* how long a change is measured before judged */
 	u32 pref;		/* throughput preference: objective B^(1+pref)/C */
@@ -49,7 +52,7 @@ struct vsc_pol_params {
 	.interval_ms = 50, .busy_load = 200, .light_load = 50,		\
 	.busy_pps = 50000, .light_pps = 10000,				\
 	.core_busy = 900, .core_light = 700, .balance = 200,		\
-	.dwell_ms = 500, .grace_ms = 1000, .pref = 1000, .regret = 50,	\
+	.dwell_ms = 200, .grace_ms = 1000, .pref = 1000, .regret = 50,	\
 	.backoff_ms = 4000, .max_sidecores = 0 }
 
 /* Back-off doubles after each revert up to this multiple of backoff_ms. */
@@ -70,6 +73,7 @@ struct vsc_pol_vq {
 	u64 pps;		/* smoothed frames per second */
 	u64 moved_ns;		/* last time it moved */
 	u64 light_ns;		/* light (both thresholds) since; 0: not */
+	u64 busy_from_ns;	/* busy (either threshold) since; 0: not */
 	u64 retry_ns;		/* not moved to a sidecore before this */
 	u32 backoff_ms;		/* the next back-off (0: backoff_ms) */
 	int trial_from;		/* where it was before the trial */
@@ -118,8 +122,14 @@ struct vsc_pol {
 	/* State. */
 	u64 last_ns;
 	bool started;
-	s64 score;		/* smoothed objective outside trials */
+	/*
+	 * Outside trials, trial_* sum the objective's inputs since win_ns:
+	 * the last change, verdict or vq turning busy (halved whenever it
+	 * grows past two grace periods). score is their objective.
+	 */
+	s64 score;
 	bool score_valid;
+	u64 win_ns;
 	bool trial;		/* a change is being measured */
 	bool trial_grow;	/* ... and it added a core */
 	u64 trial_start_ns, trial_end_ns;

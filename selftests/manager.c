@@ -55,7 +55,8 @@ static bool running_empty(void)
 
 static void test_knobs(void)
 {
-	unsigned long long busy = knob("busy_load");
+	unsigned long long busy = knob("busy_load"), dwell;
+	char buf[32];
 
 	ktap_result(set_policy("dynamic", "1"), "policy dynamic with cpus 1");
 	ktap_result(knob("interval_ms") == 50 && busy == 200 &&
@@ -71,10 +72,13 @@ static void test_knobs(void)
 		    sysfs_write("manager/interval_ms", "0") == -ERANGE &&
 		    knob("interval_ms") == 50,
 		    "interval_ms garbage and 0 refused, unchanged");
+	dwell = knob("dwell_ms");
+	snprintf(buf, sizeof(buf), "%llu", dwell);
 	ktap_result(!sysfs_write("manager/dwell_ms", "750") &&
 		    knob("dwell_ms") == 750 &&
-		    !sysfs_write("manager/dwell_ms", "500"),
-		    "dwell_ms set and read back");
+		    !sysfs_write("manager/dwell_ms", buf) &&
+		    knob("dwell_ms") == dwell,
+		    "dwell_ms set, read back and set back to %llu", dwell);
 	ktap_result(sysfs_write("manager/ticks", "0") == -EACCES,
 		    "manager counters are read-only");
 }
@@ -102,6 +106,13 @@ static bool trace_on(bool on)
 
 static void test_load_cycle(void)
 {
+	static const char *const knobs[] = {
+		"interval_ms", "busy_load", "light_load", "busy_pps",
+		"light_pps", "core_busy", "core_light", "balance", "dwell_ms",
+		"grace_ms", "pref", "regret", "backoff_ms",
+	};
+	char sim[512];
+	size_t i, len;
 	unsigned long long t0, t1, interval = knob("interval_ms");
 	unsigned long long settle = (knob("dwell_ms") + knob("grace_ms")) /
 				    interval + 10;
@@ -183,11 +194,19 @@ static void test_load_cycle(void)
 		    "after the cycle: 2000 frames each way, lossless");
 	vg_teardown(&d);
 
-	/* The same samples, replayed on the host's build of the policy. */
+	/*
+	 * The same samples, replayed on the host's build of the policy with
+	 * the knobs the manager ran with; -c fails on any other decision.
+	 */
+	for (i = 0, len = 0; i < sizeof(knobs) / sizeof(knobs[0]) &&
+			     len < sizeof(sim); i++)
+		len += snprintf(sim + len, sizeof(sim) - len, " -s %s=%llu",
+				knobs[i], knob(knobs[i]));
 	set_policy("ondemand", "");
-	ktap_result(traced && trace_on(false) &&
+	ktap_result(traced && trace_on(false) && len < sizeof(sim) &&
 		    !vsc_sh("cp " TRACEFS "trace /tmp/vsc-manager-trace.txt") &&
-		    !vsc_sh(VSC_TOP "/tools/simulate/simulate -c /tmp/vsc-manager-trace.txt | tail -n 12 | sed 's/^/# /'"),
+		    !vsc_sh(VSC_TOP "/tools/simulate/simulate -c%s /tmp/vsc-manager-trace.txt > /tmp/vsc-manager-sim.txt", sim) &&
+		    !vsc_sh("tail -n 12 /tmp/vsc-manager-sim.txt | sed 's/^/# /'"),
 		    "tools/simulate replays the recorded trace and decides as the manager did at every look");
 }
 

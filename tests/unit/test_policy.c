@@ -360,6 +360,21 @@ static void test_regret(void)
 			 "the back-off doubles after the second revert (%llu ms)",
 			 (unsigned long long)retry2 / MS);
 
+	/*
+	 * The same load after 10 s of idle: the trial is still judged
+	 * against the on-demand objective at this load, not against a
+	 * window that began idle, so it is reverted all the same.
+	 */
+	plant_init(&pl, 1, 1, &defaults);
+	pl.wake_ns = 0;
+	plant_run(&pl, 10 * SEC);
+	set_offered(&pl, 0, 1, 300000);
+	plant_run(&pl, 3 * SEC);
+	ktap_result(pl.promotes == 1 && pl.reverts == 1 &&
+			 pl.v[0].where < 0 && cores_running(&pl) == 0,
+			 "... also when the load starts after an idle spell (%u promotes, %u reverts)",
+			 pl.promotes, pl.reverts);
+
 	/* Where polling pays, the same trial is kept. */
 	plant_init(&pl, 1, 1, &defaults);
 	set_offered(&pl, 0, 1, 600000);
