@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# What tools/bench/workloads and tools/bench/phased share, sourced after
+# selftests/lib/common.sh: where the module's controls are, the
+# sidecore's CPU, the dynamic knobs, and how a configuration is set.
+#
+#   BENCH_DYNAMIC_KNOBS  "knob=value ..." for policy dynamic, or
+#                        "defaults" for the module's own (meant for
+#                        hardware). The default below: thresholds scaled
+#                        to what one nested TCG guest moves (about 100
+#                        times less than hardware), throughput first, a
+#                        second of busy load before a trial and trials of
+#                        two to see through TCG's second-to-second swings,
+#                        a reverted trial retried after 30 s.
+
+SYS=/sys/kernel/vhost_sidecore
+DBG=/sys/kernel/debug/vhost_sidecore
+SC_CPU=$(( $(nproc) - 1 ))
+read -r -a KNOBS <<< "${BENCH_DYNAMIC_KNOBS:-busy_load=40 light_load=10 dwell_ms=1000 pref=20000 grace_ms=2000 backoff_ms=30000}"
+[ "${KNOBS[*]}" = defaults ] && KNOBS=()
+
+# bench_place WHERE PID...: every vq of these QEMU processes' devices to
+# CPU WHERE or "ondemand" (policy manual).
+bench_place() {
+	local where=$1 pid id
+	shift
+	for pid in "$@"; do
+		for id in $(awk -v p="$pid" '$2 == p && $4 == 0 { print $1 }' $DBG/vqs); do
+			echo "$id 0 $where" > $SYS/vq_move && echo "$id 1 $where" > $SYS/vq_move ||
+				echo "bench: vq_move $id $where failed" >&2
+		done
+	done
+}
+
+# bench_configure CONFIG PID...: ondemand (also vhost-net: ours idle),
+# sidecore (the PIDs' vqs on the sidecore of SC_CPU) or dynamic (the
+# manager, one allowed CPU, the KNOBS).
+bench_configure() {
+	local cfg=$1 k
+	shift
+	echo ondemand > $SYS/policy && echo 0 > $SYS/sidecores &&
+		echo "$SC_CPU" > $SYS/cpus || return 1
+	case $cfg in
+	vhost-net|ondemand) ;;
+	sidecore) echo manual > $SYS/policy && bench_place "$SC_CPU" "$@" ;;
+	dynamic)
+		# Twice: a knob may be refused until another one has moved
+		# (light_load may not exceed busy_load); the second pass counts.
+		for k in "${KNOBS[@]}"; do echo "${k#*=}" > "$SYS/manager/${k%%=*}"; done 2> /dev/null
+		for k in "${KNOBS[@]}"; do echo "${k#*=}" > "$SYS/manager/${k%%=*}" || return 1; done
+		echo 1 > $SYS/sidecores && echo dynamic > $SYS/policy ;;
+	*) return 1 ;;
+	esac
+}
