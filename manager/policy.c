@@ -10,8 +10,10 @@
  * the least loaded core (keeping a vq where it is unless that makes the
  * cores clearly less balanced). A change that polls more (a promotion or
  * a new core) is a trial: the objective is measured over the grace period
- * and the change is undone, and not tried again before a back-off that
- * doubles each time, if it lost more than `regret`.
+ * and compared with a window before it at the same load; the change is
+ * undone, and not tried again before a back-off that doubles each time,
+ * if it lost more than `regret`. A kept promotion is probed after its
+ * back-off: its vqs go back on demand, as a trial of their own.
  *
  * Pure: no kernel calls, no allocation, no locking. Built into the module
  * and into the host tests and simulator.
@@ -40,6 +42,7 @@ const char *const vsc_pol_why_names[] = {
 	[VSC_POL_REBALANCE] = "rebalance",
 	[VSC_POL_REVERT] = "revert",
 	[VSC_POL_KEEP] = "keep",
+	[VSC_POL_PROBE] = "probe",
 };
 
 s64 vsc_log2_fx(u64 x)
@@ -285,6 +288,18 @@ static void vsc_pol_window_restart(struct vsc_pol *pol, u64 now)
 	pol->win_ns = now;
 }
 
+/* Not again before now + *@ms (0: backoff_ms), which then doubles. */
+static void vsc_pol_backoff(struct vsc_pol *pol, u64 now, u64 *until,
+			    u32 *ms)
+{
+	u32 b = *ms ?: pol->p.backoff_ms;
+
+	*until = now + (u64)b * NSEC_PER_MS_;
+	if (b < pol->p.backoff_ms * VSC_POL_BACKOFF_MAX)
+		b *= 2;
+	*ms = b;
+}
+
 static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			  struct vsc_pol_vq **vqs, unsigned int nvqs,
 			  struct vsc_pol_core *cores, unsigned int ncores)
@@ -292,7 +307,6 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 	s64 after = S64_MIN, loss;
 	unsigned int i;
 	bool revert;
-	u32 b;
 
 	if (pol->trial_bytes && pol->trial_cost_ns)
 		after = vsc_policy_score(&pol->p, pol->trial_bytes,
@@ -313,30 +327,42 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 		if (!v->in_trial)
 			continue;
 		v->in_trial = false;
+		if (pol->trial_probe) {
+			if (revert) {
+				/* Polling paid after all: back, untried. */
+				v->repoll = true;
+				vsc_pol_backoff(pol, now, &v->probe_ns,
+						&v->probe_ms);
+			} else {
+				/* On demand does as well: it stays. */
+				v->probe_ns = 0;
+				v->probe_ms = 0;
+				vsc_pol_backoff(pol, now, &v->retry_ns,
+						&v->backoff_ms);
+			}
+			continue;
+		}
 		if (!revert) {
 			v->backoff_ms = 0;
+			/* Kept: judged again, on demand, after a back-off. */
+			if (v->trial_from == VSC_POL_ONDEMAND)
+				vsc_pol_backoff(pol, now, &v->probe_ns,
+						&v->probe_ms);
 			continue;
 		}
 		c = vsc_pol_core_of(cores, ncores, v->trial_from);
 		v->target = c && c->usable && c->running ? v->trial_from :
 							   VSC_POL_ONDEMAND;
-		b = v->backoff_ms ?: pol->p.backoff_ms;
-		v->retry_ns = now + (u64)b * NSEC_PER_MS_;
-		if (b < pol->p.backoff_ms * VSC_POL_BACKOFF_MAX)
-			b *= 2;
-		v->backoff_ms = b;
+		vsc_pol_backoff(pol, now, &v->retry_ns, &v->backoff_ms);
 	}
 	if (pol->trial_grow) {
-		b = pol->grow_backoff_ms ?: pol->p.backoff_ms;
-		if (revert) {
-			pol->grow_retry_ns = now + (u64)b * NSEC_PER_MS_;
-			if (b < pol->p.backoff_ms * VSC_POL_BACKOFF_MAX)
-				b *= 2;
-			pol->grow_backoff_ms = b;
-		} else {
+		if (revert)
+			vsc_pol_backoff(pol, now, &pol->grow_retry_ns,
+					&pol->grow_backoff_ms);
+		else
 			pol->grow_backoff_ms = 0;
-		}
 	}
+	pol->trial_probe = false;
 }
 
 /* Cores that host a vq after the decisions; counts them. */
@@ -413,27 +439,32 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 	}
 	for (i = 0; i < nvqs; i++) {
 		struct vsc_pol_vq *v = vqs[i];
+		u8 level = 1;
 
 		if (v->load < p->light_load && v->pps < p->light_pps) {
+			level = 0;
 			if (!v->light_ns)
 				v->light_ns = now;
 		} else {
 			v->light_ns = 0;
 		}
+		if (v->load >= p->busy_load || v->pps >= p->busy_pps)
+			level = 2;
 		/* Only a vq on its worker is a candidate. */
-		if (v->where >= 0 ||
-		    (v->load < p->busy_load && v->pps < p->busy_pps)) {
+		if (v->where >= 0 || level < 2)
 			v->busy_from_ns = 0;
-		} else if (!v->busy_from_ns) {
-			/* It turned busy: what came before was another load. */
+		else if (!v->busy_from_ns)
 			v->busy_from_ns = now;
+		/* Across a threshold: what came before was another load. */
+		if (level != v->level)
 			vsc_pol_window_restart(pol, now);
-		}
+		v->level = level;
 	}
 	/*
 	 * A change is judged against a window of at least dwell_ms in which
-	 * the load already was what it is: one that began idle would make
-	 * any change look like a gain.
+	 * every vq's load was on the side of the thresholds it is now: one
+	 * that began idle would make any promotion look like a gain, one
+	 * that began busy any demotion look like a loss.
 	 */
 	before_ok = !p->grace_ms || (pol->score_valid && pol->trial_ns >= dwell);
 
@@ -459,10 +490,17 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 			if (!maxc || (v->light_ns && settled &&
 				      now - v->light_ns >= dwell)) {
 				v->target = VSC_POL_ONDEMAND;
+				v->probe_ns = 0;
+				v->probe_ms = 0;
 				pol->why |= 1U << VSC_POL_DEMOTE;
 			} else if (!c || !c->want) {
 				v->target = VSC_POL_PENDING;
 			}
+		} else if (v->repoll) {
+			/* A probe found polling better: no new trial. */
+			v->repoll = false;
+			if (maxc)
+				v->target = VSC_POL_PENDING;
 		} else if (maxc && settled && now >= v->retry_ns &&
 			   v->busy_from_ns && now - v->busy_from_ns >= dwell &&
 			   before_ok) {
@@ -473,6 +511,28 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 			pol->why |= 1U << VSC_POL_PROMOTE;
 		}
 		npolled += v->target != VSC_POL_ONDEMAND;
+	}
+
+	/*
+	 * Kept promotions are judged again after a back-off: the vqs due go
+	 * back on demand as a trial of their own, unless something else is
+	 * tried now.
+	 */
+	if (!promoted && before_ok && p->grace_ms) {
+		for (i = 0; i < nvqs; i++) {
+			struct vsc_pol_vq *v = vqs[i];
+
+			if (v->where < 0 || v->target != v->where ||
+			    !v->probe_ns || now < v->probe_ns ||
+			    now - v->moved_ns < dwell)
+				continue;
+			v->target = VSC_POL_ONDEMAND;
+			v->trial_from = v->where;
+			v->in_trial = true;
+			npolled--;
+			pol->trial_probe = true;
+			pol->why |= 1U << VSC_POL_PROBE;
+		}
 	}
 
 	/* How many cores: none, one to start, or one more or fewer. */
@@ -510,7 +570,7 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 		force = true;
 		pol->why |= 1U << VSC_POL_SHRINK;
 	} else if (grow && nactive < maxc && now >= pol->grow_retry_ns &&
-		   before_ok) {
+		   before_ok && !pol->trial_probe) {
 		unsigned int j, n;
 
 		for (i = 0; i < ncores; i++) {
@@ -555,8 +615,9 @@ place:
 			}
 		}
 	}
-	/* A change that polls more is measured before it is kept. */
-	if ((promoted || pol->trial_grow) && p->grace_ms && pol->score_valid) {
+	/* A change that polls more, or a probe, is measured before it is kept. */
+	if ((promoted || pol->trial_grow || pol->trial_probe) && p->grace_ms &&
+	    pol->score_valid) {
 		pol->trial = true;
 		pol->trial_before = pol->score;
 		pol->trial_start_ns = now + (u64)p->interval_ms * NSEC_PER_MS_;
@@ -567,6 +628,7 @@ place:
 	} else {
 		for (i = 0; i < nvqs; i++)
 			vqs[i]->in_trial = false;
+		pol->trial_probe = false;
 	}
 
 out:

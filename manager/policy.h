@@ -74,10 +74,14 @@ struct vsc_pol_vq {
 	u64 moved_ns;		/* last time it moved */
 	u64 light_ns;		/* light (both thresholds) since; 0: not */
 	u64 busy_from_ns;	/* busy (either threshold) since; 0: not */
+	u8 level;		/* 0 light, 1 between, 2 busy (last look) */
 	u64 retry_ns;		/* not moved to a sidecore before this */
 	u32 backoff_ms;		/* the next back-off (0: backoff_ms) */
+	u64 probe_ns;		/* polled: tried on demand again at this */
+	u32 probe_ms;		/* the next wait for that (0: backoff_ms) */
 	int trial_from;		/* where it was before the trial */
 	bool in_trial;
+	bool repoll;		/* a probe lost: back to a sidecore, untried */
 
 	/* Out. */
 	int target;
@@ -111,6 +115,7 @@ enum vsc_pol_why {
 	VSC_POL_REBALANCE,	/* vqs moved between cores by load */
 	VSC_POL_REVERT,		/* a change did not pay: undone */
 	VSC_POL_KEEP,		/* a change paid: kept */
+	VSC_POL_PROBE,		/* kept vqs tried on demand again */
 	VSC_POL_WHY_MAX,
 };
 
@@ -124,14 +129,16 @@ struct vsc_pol {
 	bool started;
 	/*
 	 * Outside trials, trial_* sum the objective's inputs since win_ns:
-	 * the last change, verdict or vq turning busy (halved whenever it
-	 * grows past two grace periods). score is their objective.
+	 * the last change, verdict or vq crossing a threshold (halved
+	 * whenever it grows past two grace periods). score is their
+	 * objective.
 	 */
 	s64 score;
 	bool score_valid;
 	u64 win_ns;
 	bool trial;		/* a change is being measured */
 	bool trial_grow;	/* ... and it added a core */
+	bool trial_probe;	/* ... or it took vqs off their sidecores */
 	u64 trial_start_ns, trial_end_ns;
 	s64 trial_before;
 	u64 trial_bytes, trial_cost_ns, trial_ns;

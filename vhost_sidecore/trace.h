@@ -56,7 +56,7 @@ TRACE_EVENT(sidecore_state,
 		      { 1 << 1, "promote" }, { 1 << 2, "demote" },	\
 		      { 1 << 3, "grow" }, { 1 << 4, "shrink" },		\
 		      { 1 << 5, "rebalance" }, { 1 << 6, "revert" },	\
-		      { 1 << 7, "keep" })
+		      { 1 << 7, "keep" }, { 1 << 8, "probe" })
 
 /*
  * The manager's samples, one tick's worth before its mgr_tick: the

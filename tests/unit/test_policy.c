@@ -41,7 +41,7 @@ struct plant {
 	struct vsc_pol pol;
 	u64 now;
 	/* What the test looks at. */
-	unsigned int moves, max_cores, promotes, reverts;
+	unsigned int moves, max_cores, promotes, reverts, probes, probe_reverts;
 	u64 last_revert, last_promote;
 	double core_frames[MAXC];
 };
@@ -86,6 +86,7 @@ static void plant_step(struct plant *pl)
 	double dt = pl->pol.p.interval_ms * 1e6, od_demand = 0, pool;
 	double core_demand[MAXC] = { 0 }, cost = 0, scale;
 	unsigned int i, running = 0;
+	bool probing;
 	int k;
 
 	for (i = 0; i < pl->ncores; i++)
@@ -130,9 +131,14 @@ static void plant_step(struct plant *pl)
 	}
 	pl->now += pl->pol.p.interval_ms * MS;
 
+	probing = pl->pol.trial && pl->pol.trial_probe;
 	pl->moves += vsc_policy_tick(&pl->pol, pl->now, (u64)cost, pl->vp,
 				     pl->nvqs, pl->c, pl->ncores);
-	if (pl->pol.why & (1U << VSC_POL_REVERT)) {
+	if (pl->pol.why & (1U << VSC_POL_PROBE))
+		pl->probes++;
+	if ((pl->pol.why & (1U << VSC_POL_REVERT)) && probing) {
+		pl->probe_reverts++;
+	} else if (pl->pol.why & (1U << VSC_POL_REVERT)) {
 		pl->reverts++;
 		pl->last_revert = pl->now;
 	}
@@ -375,13 +381,55 @@ static void test_regret(void)
 			 "... also when the load starts after an idle spell (%u promotes, %u reverts)",
 			 pl.promotes, pl.reverts);
 
-	/* Where polling pays, the same trial is kept. */
+	/*
+	 * Where polling pays, the same trial is kept, idle spell or not;
+	 * judged again on demand after backoff_ms, it comes back.
+	 */
 	plant_init(&pl, 1, 1, &defaults);
 	set_offered(&pl, 0, 1, 600000);
 	plant_run(&pl, 10 * SEC);
-	ktap_result(pl.reverts == 0 && pl.v[0].where == 1,
-			 "a sidecore that raises the objective is kept (%u reverts)",
+	ktap_result(pl.reverts == 0 && pl.v[0].where == 1 && pl.probes >= 1 &&
+			 pl.probe_reverts == pl.probes,
+			 "a sidecore that raises the objective is kept (%u reverts), and again when probed (%u of %u probes lost)",
+			 pl.reverts, pl.probe_reverts, pl.probes);
+	plant_init(&pl, 1, 1, &defaults);
+	plant_run(&pl, 10 * SEC);
+	set_offered(&pl, 0, 1, 600000);
+	plant_run(&pl, 10 * SEC);
+	ktap_result(pl.promotes == 1 && pl.reverts == 0 && pl.v[0].where == 1,
+			 "... also when the load starts after an idle spell (%u reverts)",
 			 pl.reverts);
+}
+
+static void test_probe(void)
+{
+	u64 backoff = (u64)defaults.backoff_ms * MS;
+	struct plant pl;
+	u64 t0;
+
+	/*
+	 * A promotion that paid and then stops paying (the wake-ups became
+	 * cheap, the workers have room): the next probe finds on-demand as
+	 * good for less CPU, and the vq stays there until its back-off.
+	 */
+	plant_init(&pl, 1, 1, &defaults);
+	set_offered(&pl, 0, 1, 600000);
+	plant_run(&pl, 3 * SEC);
+	pl.wake_ns = 0;
+	pl.pool_cpus = 4;
+	t0 = pl.now;
+	while (pl.v[0].where >= 0 && pl.now < t0 + 3 * backoff)
+		plant_step(&pl);
+	t0 = pl.now;
+	plant_run(&pl, backoff / 2);
+	ktap_result(pl.probes >= 1 && pl.v[0].where < 0 &&
+			 cores_running(&pl) == 0 && pl.promotes == 1,
+			 "a kept sidecore that stops paying goes back on demand at its next probe (%u probes)",
+			 pl.probes);
+	plant_run(&pl, 60 * SEC);
+	ktap_result(pl.promotes <= 5,
+			 "... and is tried again only after doubling back-offs (%u promotions in 60 s)",
+			 pl.promotes);
 }
 
 static void test_no_search(void)
@@ -483,6 +531,7 @@ int main(void)
 	test_max_sidecores();
 	test_oscillation();
 	test_regret();
+	test_probe();
 	test_no_search();
 	test_unusable();
 	test_light_hover();
