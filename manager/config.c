@@ -38,28 +38,6 @@ const char *const vsc_policy_names[] = {
 	NULL
 };
 
-#define VSC_KNOB(field, lo, hi) \
-	{ #field, offsetof(struct vsc_pol_params, field), lo, hi, \
-	  #field " must be in " #lo ".." #hi }
-
-const struct vsc_knob vsc_knobs[] = {
-	VSC_KNOB(interval_ms, 1, 10000),
-	VSC_KNOB(busy_load, 1, 1000),
-	VSC_KNOB(light_load, 0, 1000),
-	VSC_KNOB(busy_pps, 1, 100000000),
-	VSC_KNOB(light_pps, 0, 100000000),
-	VSC_KNOB(core_busy, 1, 1000),
-	VSC_KNOB(core_light, 0, 999),
-	VSC_KNOB(balance, 0, 1000),
-	VSC_KNOB(dwell_ms, 0, 600000),
-	VSC_KNOB(grace_ms, 0, 600000),
-	VSC_KNOB(pref, 0, 100000),
-	VSC_KNOB(regret, 0, 999),
-	VSC_KNOB(backoff_ms, 1, 600000),
-};
-
-const unsigned int vsc_nknobs = ARRAY_SIZE(vsc_knobs);
-
 int vsc_policy_parse(const char *name)
 {
 	int r = __sysfs_match_string(vsc_policy_names, VSC_POLICY_MAX + 1,

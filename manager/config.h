@@ -32,35 +32,6 @@ struct vsc_config {
 	struct vsc_pol_params knobs;
 };
 
-/* A knob of the dynamic policy: a u32 field of vsc_pol_params. */
-struct vsc_knob {
-	const char *name;
-	size_t offset;
-	u32 min, max;
-	const char *range;	/* "name must be in min..max", for refusals */
-};
-
-extern const struct vsc_knob vsc_knobs[];
-extern const unsigned int vsc_nknobs;
-
-static inline u32 *vsc_knob_ptr(struct vsc_pol_params *p,
-				const struct vsc_knob *k)
-{
-	return (u32 *)((char *)p + k->offset);
-}
-
-static inline u32 vsc_knob_get(const struct vsc_pol_params *p,
-			       const struct vsc_knob *k)
-{
-	return *(const u32 *)((const char *)p + k->offset);
-}
-
-/* The one range check of a knob value, for the setter and front doors. */
-static inline bool vsc_knob_in_range(const struct vsc_knob *k, u32 v)
-{
-	return v >= k->min && v <= k->max;
-}
-
 extern const char *const vsc_policy_names[];
 /* Policy from its name (a trailing newline is fine), or -EINVAL. */
 int vsc_policy_parse(const char *name);

@@ -21,9 +21,11 @@
  * Copyright (C) 2026 The vhost-sidecore authors
  */
 
+#include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/math64.h>
 #include <linux/sort.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 
 #include "policy.h"
@@ -32,6 +34,29 @@
 #define NSEC_PER_S_	1000000000ULL
 /* A vq being placed, not yet on a core. */
 #define VSC_POL_PENDING	(-2)
+
+/* The knobs, their ranges and the text that refuses a value out of them. */
+#define VSC_KNOB(field, lo, hi) \
+	{ #field, offsetof(struct vsc_pol_params, field), lo, hi, \
+	  #field " must be in " #lo ".." #hi }
+
+const struct vsc_knob vsc_knobs[] = {
+	VSC_KNOB(interval_ms, 1, 10000),
+	VSC_KNOB(busy_load, 1, 1000),
+	VSC_KNOB(light_load, 0, 1000),
+	VSC_KNOB(busy_pps, 1, 100000000),
+	VSC_KNOB(light_pps, 0, 100000000),
+	VSC_KNOB(core_busy, 1, 1000),
+	VSC_KNOB(core_light, 0, 999),
+	VSC_KNOB(balance, 0, 1000),
+	VSC_KNOB(dwell_ms, 0, 600000),
+	VSC_KNOB(grace_ms, 0, 600000),
+	VSC_KNOB(pref, 0, 100000),
+	VSC_KNOB(regret, 0, 999),
+	VSC_KNOB(backoff_ms, 1, 600000),
+};
+
+const unsigned int vsc_nknobs = ARRAY_SIZE(vsc_knobs);
 
 const char *const vsc_pol_why_names[] = {
 	[VSC_POL_NONE] = "none",
@@ -409,7 +434,7 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 	if (dt && bytes && cost_ns)
 		pol->last_score = vsc_policy_score(p, bytes, cost_ns, dt);
 	if (pol->trial) {
-		if (now > pol->trial_start_ns) {
+		if (now > pol->win_ns) {
 			pol->trial_bytes += bytes;
 			pol->trial_cost_ns += cost_ns;
 			pol->trial_ns += dt;
@@ -620,11 +645,10 @@ place:
 	    pol->score_valid) {
 		pol->trial = true;
 		pol->trial_before = pol->score;
-		pol->trial_start_ns = now + (u64)p->interval_ms * NSEC_PER_MS_;
 		pol->trial_end_ns = now + (u64)p->grace_ms * NSEC_PER_MS_;
-		pol->trial_bytes = 0;
-		pol->trial_cost_ns = 0;
-		pol->trial_ns = 0;
+		/* What the trial measures starts after the move's interval. */
+		vsc_pol_window_restart(pol, now + (u64)p->interval_ms *
+					    NSEC_PER_MS_);
 	} else {
 		for (i = 0; i < nvqs; i++)
 			vqs[i]->in_trial = false;

@@ -55,6 +55,39 @@ struct vsc_pol_params {
 	.dwell_ms = 200, .grace_ms = 1000, .pref = 1000, .regret = 50,	\
 	.backoff_ms = 4000, .max_sidecores = 0 }
 
+/*
+ * A knob of the dynamic policy: a u32 field of vsc_pol_params. vsc_knobs[]
+ * lists those a user sets, in the order of their netlink attributes;
+ * max_sidecores is not one (it comes from the sidecores setting).
+ */
+struct vsc_knob {
+	const char *name;
+	size_t offset;
+	u32 min, max;
+	const char *range;	/* "name must be in min..max", for refusals */
+};
+
+extern const struct vsc_knob vsc_knobs[];
+extern const unsigned int vsc_nknobs;
+
+static inline u32 *vsc_knob_ptr(struct vsc_pol_params *p,
+				const struct vsc_knob *k)
+{
+	return (u32 *)((char *)p + k->offset);
+}
+
+static inline u32 vsc_knob_get(const struct vsc_pol_params *p,
+			       const struct vsc_knob *k)
+{
+	return *(const u32 *)((const char *)p + k->offset);
+}
+
+/* The one range check of a knob value, for the setter and front doors. */
+static inline bool vsc_knob_in_range(const struct vsc_knob *k, u32 v)
+{
+	return v >= k->min && v <= k->max;
+}
+
 /* Back-off doubles after each revert up to this multiple of backoff_ms. */
 #define VSC_POL_BACKOFF_MAX	64
 

@@ -106,13 +106,6 @@ static bool trace_on(bool on)
 
 static void test_load_cycle(void)
 {
-	static const char *const knobs[] = {
-		"interval_ms", "busy_load", "light_load", "busy_pps",
-		"light_pps", "core_busy", "core_light", "balance", "dwell_ms",
-		"grace_ms", "pref", "regret", "backoff_ms",
-	};
-	char sim[512];
-	size_t i, len;
 	unsigned long long t0, t1, interval = knob("interval_ms");
 	unsigned long long settle = (knob("dwell_ms") + knob("grace_ms")) /
 				    interval + 10;
@@ -198,14 +191,10 @@ static void test_load_cycle(void)
 	 * The same samples, replayed on the host's build of the policy with
 	 * the knobs the manager ran with; -c fails on any other decision.
 	 */
-	for (i = 0, len = 0; i < sizeof(knobs) / sizeof(knobs[0]) &&
-			     len < sizeof(sim); i++)
-		len += snprintf(sim + len, sizeof(sim) - len, " -s %s=%llu",
-				knobs[i], knob(knobs[i]));
 	set_policy("ondemand", "");
-	ktap_result(traced && trace_on(false) && len < sizeof(sim) &&
+	ktap_result(traced && trace_on(false) &&
 		    !vsc_sh("cp " TRACEFS "trace /tmp/vsc-manager-trace.txt") &&
-		    !vsc_sh(VSC_TOP "/tools/simulate/simulate -c%s /tmp/vsc-manager-trace.txt > /tmp/vsc-manager-sim.txt", sim) &&
+		    !vsc_sh(VSC_TOP "/tools/simulate/simulate -c -k " SYSFS "manager /tmp/vsc-manager-trace.txt > /tmp/vsc-manager-sim.txt") &&
 		    !vsc_sh("tail -n 12 /tmp/vsc-manager-sim.txt | sed 's/^/# /'"),
 		    "tools/simulate replays the recorded trace and decides as the manager did at every look");
 }

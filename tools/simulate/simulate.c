@@ -30,29 +30,27 @@ static struct vsc_pol_core cores[MAXCPU];
 static int core_seen[MAXCPU];
 static unsigned int ncpu;
 
-static const struct {
-	const char *name;
-	size_t off;
-} knobs[] = {
-#define K(f) { #f, offsetof(struct vsc_pol_params, f) }
-	K(interval_ms), K(busy_load), K(light_load), K(busy_pps),
-	K(light_pps), K(core_busy), K(core_light), K(balance), K(dwell_ms),
-	K(grace_ms), K(pref), K(regret), K(backoff_ms), K(max_sidecores),
-#undef K
-};
-
 static void usage(FILE *f)
 {
+	size_t i;
+
 	fprintf(f,
-		"usage: simulate [-s KNOB=VALUE]... [-q] [TRACE]\n"
+		"usage: simulate [-k DIR] [-s KNOB=VALUE]... [-q] [-c] [TRACE]\n"
 		"\n"
 		"Replay a manager counter trace (tracefs text of the vhost_sidecore\n"
 		"mgr_vq_sample, mgr_core_sample and mgr_tick events; stdin if no\n"
 		"TRACE) through the dynamic policy and print its decisions.\n"
 		"\n"
-		"  -s KNOB=VALUE  set a knob (interval_ms busy_load light_load busy_pps\n"
-		"                 light_pps core_busy core_light balance dwell_ms\n"
-		"                 grace_ms pref regret backoff_ms max_sidecores)\n"
+		"  -k DIR         take every knob from a file of its name in DIR, as\n"
+		"                 in /sys/kernel/vhost_sidecore/manager (the knobs the\n"
+		"                 live manager runs with); -s after it overrides one\n"
+		"  -s KNOB=VALUE  set a knob, one of:\n"
+		"                ");
+	for (i = 0; i < vsc_nknobs; i++)
+		fprintf(f, " %s%s", vsc_knobs[i].name,
+			i % 5 == 4 ? "\n                " : "");
+	fprintf(f,
+		" max_sidecores\n"
 		"  -q             only the summary\n"
 		"  -c             compare with the live decisions in the trace (why=)\n"
 		"  -h             this text\n"
@@ -61,25 +59,78 @@ static void usage(FILE *f)
 		"3 (with -c) a tick where the replay decided otherwise.\n");
 }
 
+/* @name's knob set to @val; -1 with a message if either is wrong. */
+static int set_one(struct vsc_pol_params *p, const char *name, size_t len,
+		   const char *val)
+{
+	unsigned long v, lo = 0, hi = MAXCPU;
+	const struct vsc_knob *k = NULL;
+	char *end;
+	size_t i;
+
+	for (i = 0; i < vsc_nknobs; i++)
+		if (strlen(vsc_knobs[i].name) == len &&
+		    !strncmp(vsc_knobs[i].name, name, len))
+			k = &vsc_knobs[i];
+	if (k) {
+		lo = k->min;
+		hi = k->max;
+	} else if (len != strlen("max_sidecores") ||
+		   strncmp(name, "max_sidecores", len)) {
+		fprintf(stderr, "simulate: no knob '%.*s' (see -h)\n",
+			(int)len, name);
+		return -1;
+	}
+	errno = 0;
+	v = strtoul(val, &end, 0);
+	if (errno || *end || end == val || *val == '-' || v < lo || v > hi) {
+		fprintf(stderr, "simulate: %.*s must be in %lu..%lu, not '%s'\n",
+			(int)len, name, lo, hi, val);
+		return -1;
+	}
+	if (k)
+		*vsc_knob_ptr(p, k) = v;
+	else
+		p->max_sidecores = v;
+	return 0;
+}
+
 static int set_knob(struct vsc_pol_params *p, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
-	char *end;
-	unsigned long v;
-	size_t i;
 
-	if (!eq)
+	if (!eq) {
+		fprintf(stderr, "simulate: '%s' is not KNOB=VALUE\n", arg);
 		return -1;
-	v = strtoul(eq + 1, &end, 0);
-	if (*end || end == eq + 1)
-		return -1;
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
-		if (strlen(knobs[i].name) == (size_t)(eq - arg) &&
-		    !strncmp(knobs[i].name, arg, eq - arg)) {
-			*(u32 *)((char *)p + knobs[i].off) = v;
-			return 0;
+	}
+	return set_one(p, arg, eq - arg, eq + 1);
+}
+
+/* Every knob a user sets, from DIR/<name>. */
+static int read_knobs(struct vsc_pol_params *p, const char *dir)
+{
+	char path[4096], val[64];
+	const char *name;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < vsc_nknobs; i++) {
+		name = vsc_knobs[i].name;
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		f = fopen(path, "r");
+		if (!f || !fgets(val, sizeof(val), f)) {
+			fprintf(stderr, "simulate: %s: %s\n", path,
+				f ? "empty" : strerror(errno));
+			if (f)
+				fclose(f);
+			return -1;
 		}
-	return -1;
+		fclose(f);
+		val[strcspn(val, "\n")] = 0;
+		if (set_one(p, name, strlen(name), val))
+			return -1;
+	}
+	return 0;
 }
 
 /* The value of "key=" in @line, as an unsigned integer. */
@@ -174,13 +225,15 @@ int main(int argc, char **argv)
 	int opt, quiet = 0, compare = 0;
 	FILE *in = stdin;
 
-	while ((opt = getopt(argc, argv, "s:qch")) != -1) {
+	while ((opt = getopt(argc, argv, "k:s:qch")) != -1) {
 		switch (opt) {
-		case 's':
-			if (set_knob(&p, optarg)) {
-				fprintf(stderr, "simulate: bad knob '%s'\n", optarg);
+		case 'k':
+			if (read_knobs(&p, optarg))
 				return 2;
-			}
+			break;
+		case 's':
+			if (set_knob(&p, optarg))
+				return 2;
 			break;
 		case 'q':
 			quiet = 1;

@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VSC_SHIM_KERNEL_H
+#define VSC_SHIM_KERNEL_H
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
