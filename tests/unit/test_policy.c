@@ -518,6 +518,38 @@ static void test_counters_restart(void)
 		    "... and the placement carries on");
 }
 
+/*
+ * The one knob table (module, simulator, selftest): every u32 of
+ * vsc_pol_params but max_sidecores, once, each default within its range
+ * and the refusal text naming the knob.
+ */
+static void test_knob_table(void)
+{
+	struct vsc_pol_params defaults = VSC_POL_DEFAULTS;
+	unsigned int i, j, bad = 0;
+	bool seen[sizeof(defaults) / sizeof(u32)] = { false };
+
+	for (i = 0; i < vsc_nknobs; i++) {
+		const struct vsc_knob *k = &vsc_knobs[i];
+		u32 v = vsc_knob_get(&defaults, k);
+
+		if (k->offset % sizeof(u32) || k->offset >= sizeof(defaults) ||
+		    k->offset == offsetof(struct vsc_pol_params, max_sidecores) ||
+		    seen[k->offset / sizeof(u32)] || !vsc_knob_in_range(k, v) ||
+		    strncmp(k->range, k->name, strlen(k->name))) {
+			printf("# knob %s (offset %zu, default %u, %u..%u) is wrong\n",
+			       k->name, k->offset, v, k->min, k->max);
+			bad++;
+		}
+		seen[k->offset / sizeof(u32)] = true;
+		for (j = 0; j < i; j++)
+			bad += !strcmp(vsc_knobs[j].name, k->name);
+	}
+	ktap_result(!bad && vsc_nknobs == sizeof(defaults) / sizeof(u32) - 1,
+		    "knob table: %u knobs, each field once, defaults within their ranges",
+		    vsc_nknobs);
+}
+
 int main(void)
 {
 	struct plant pl;
@@ -536,5 +568,6 @@ int main(void)
 	test_unusable();
 	test_light_hover();
 	test_counters_restart();
+	test_knob_table();
 	return ktap_finish();
 }
