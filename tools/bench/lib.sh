@@ -52,3 +52,34 @@ bench_configure() {
 	*) return 1 ;;
 	esac
 }
+
+# bench_guest_initrd: the initrd of the benchmark guests (an iperf3
+# server), in NESTED_DIR.
+bench_guest_initrd() {
+	echo 'exec iperf3 -s' > "$NESTED_DIR/guest.sh" &&
+		nested_initrd "$NESTED_DIR/initrd.gz" "$NESTED_DIR/guest.sh"
+}
+
+# bench_guest_start NAME VHOSTDEV TAP MAC SUBNET: tap TAP at SUBNET.1 and
+# a guest NAME at SUBNET.2 on VHOSTDEV, booting.
+bench_guest_start() {
+	ip tuntap add dev "$3" mode tap vnet_hdr &&
+		ip addr add "$5.1/24" dev "$3" &&
+		ip link set "$3" up &&
+		nested_start "$1" "$2" "$3" "$4" "$5.2/24" "$5.1" 384
+}
+
+# bench_guest_ready SECS NAME...: wait up to SECS for each guest's iperf3
+# server, then keep its threads off the sidecore CPU, as on a host where
+# the sidecore has its core to itself (every configuration alike).
+bench_guest_ready() {
+	local secs=$1 n
+	shift
+	for n in "$@"; do
+		nested_wait "$n" "Server listening" "$secs" ||
+			{ echo "bench: guest $n did not boot" >&2; return 1; }
+		[ "$SC_CPU" -gt 0 ] &&
+			taskset -a -p -c 0-$((SC_CPU - 1)) "${NESTED_PID[$n]}" > /dev/null
+	done
+	return 0
+}
