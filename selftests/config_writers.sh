@@ -16,18 +16,21 @@ SECS=${VSC_WRITERS_SECS:-30}
 KNOBS="interval_ms busy_load light_load busy_pps light_pps core_busy core_light
 balance dwell_ms grace_ms pref regret backoff_ms"
 
-vsc_ensure_loaded || { echo "1..0 # SKIP module not loaded"; exit $KSFT_SKIP; }
-[ -x "$CTL" ] || { echo "1..0 # SKIP sidecorectl not built"; exit $KSFT_SKIP; }
-[ "$(nproc)" -ge 2 ] || { echo "1..0 # SKIP needs 2 CPUs"; exit $KSFT_SKIP; }
+vsc_ensure_loaded || tap_skip_all "module not loaded"
+[ -x "$CTL" ] || tap_skip_all "sidecorectl not built"
+[ "$(nproc)" -ge 2 ] || tap_skip_all "needs 2 CPUs"
+modprobe tun || tap_skip_all "cannot load tun"
+vsc_tmpdir || exit $KSFT_FAIL
+tmp=$VSC_TMP
 tap_header 6
 
-modprobe tun 2> /dev/null
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 dmesg_before=$(dmesg | wc -l)
 echo ondemand > $SYS/policy
-# What to put back afterwards: the knobs as they were.
-saved=$("$CTL" -j config show | jq -r 'to_entries[] | select(.key | test("^(policy|cpus)$") | not) | "\(.key) \(.value)"')
+# What to put back afterwards, however the test ends: the knobs as they
+# were (common.sh's cleanup puts back policy, cpus and sidecores).
+saved=$("$CTL" -j config show | jq -r 'to_entries[] | select(.key | test("^(policy|cpus|sidecores)$") | not) | "\(.key) \(.value)"')
+# shellcheck disable=SC2016
+vsc_defer 'echo ondemand > $SYS/policy; "$CTL" config set $saved'
 
 # pick WORD...: one of the words, at random
 pick() { shift $((RANDOM % $#)); echo "$1"; }
@@ -161,9 +164,6 @@ diag "stream 2 (exit $r1): $(tr '\n' ' ' < "$tmp/s1")"
 check "both guests streamed for ${SECS} s under the writers and lost nothing" \
 	test "$r0/$r1" = 0/0
 
-echo ondemand > $SYS/policy
-# shellcheck disable=SC2086
-"$CTL" config set $saved || diag "could not put the knobs back"
 bad=$(dmesg | tail -n +"$((dmesg_before + 1))" |
 	grep -E 'WARNING|BUG|Oops|lockdep|KASAN|stall|soft lockup|hung_task' || true)
 [ -z "$bad" ] || diag "$bad"

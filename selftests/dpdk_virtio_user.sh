@@ -6,35 +6,38 @@
 # txonly: frames reach the tap; rxonly: frames sent on the tap reach testpmd.
 . "$(dirname "$0")/lib/common.sh"
 
-tap_header
-command -v dpdk-testpmd >/dev/null || { echo "1..0 # SKIP dpdk-testpmd not installed"; exit $KSFT_SKIP; }
-[ "$(nproc)" -ge 2 ] || { echo "1..0 # SKIP testpmd needs 2 CPUs"; exit $KSFT_SKIP; }
-modprobe tun && vsc_ensure_loaded || { echo "1..0 # SKIP cannot load modules"; exit $KSFT_SKIP; }
+command -v dpdk-testpmd >/dev/null || tap_skip_all "dpdk-testpmd not installed"
+[ "$(nproc)" -ge 2 ] || tap_skip_all "testpmd needs 2 CPUs"
+modprobe tun && vsc_ensure_loaded || tap_skip_all "cannot load modules"
+vsc_tmpdir || exit $KSFT_FAIL
+tap_header 5
+# testpmd's runtime files (--file-prefix)
+vsc_defer "rm -rf /var/run/dpdk/vsc$$"
 
 # testpmd MODE: runs until the script feeding its stdin is done.
 testpmd() {
 	local mode=$1 during=$2
-	rm -f /tmp/testpmd.$mode
-	{ for i in $(seq 240); do grep -qs 'Press enter to exit' /tmp/testpmd.$mode && break; sleep 0.5; done
+	rm -f $VSC_TMP/testpmd.$mode
+	{ for i in $(seq 240); do grep -qs 'Press enter to exit' $VSC_TMP/testpmd.$mode && break; sleep 0.5; done
 	  ip link set dptap0 up
 	  $during
 	  echo; } |
 	timeout 300 stdbuf -oL dpdk-testpmd -l 0-1 --no-huge -m 512 --no-pci --file-prefix vsc$$ \
 		--vdev=virtio_user0,path="$VSC_DEV",queues=1,queue_size=256,iface=dptap0,mac=02:00:00:00:00:31 \
-		-- --total-num-mbufs=16384 --forward-mode="$mode" --txpkts=64 -a > /tmp/testpmd.$mode 2>&1
+		-- --total-num-mbufs=16384 --forward-mode="$mode" --txpkts=64 -a > $VSC_TMP/testpmd.$mode 2>&1
 }
 
 tx_phase() {
 	sleep 10
-	grep ' dpdk-testpmd \| lcore' /sys/kernel/debug/vhost_sidecore/vqs > /tmp/testpmd.counters
-	ip -s -j link show dptap0 > /tmp/testpmd.tap
+	grep ' dpdk-testpmd \| lcore' /sys/kernel/debug/vhost_sidecore/vqs > $VSC_TMP/testpmd.counters
+	ip -s -j link show dptap0 > $VSC_TMP/testpmd.tap
 }
 testpmd txonly tx_phase
 rc=$?
-sed 's/^/# counters: /' /tmp/testpmd.counters
+sed 's/^/# counters: /' $VSC_TMP/testpmd.counters
 check "testpmd (txonly) ran on $VSC_DEV" test $rc = 0
-check "testpmd owns one of our devices" test -s /tmp/testpmd.counters
-tap_rx=$(jq '.[0].stats64.rx.packets' /tmp/testpmd.tap 2>/dev/null)
+check "testpmd owns one of our devices" test -s $VSC_TMP/testpmd.counters
+tap_rx=$(jq '.[0].stats64.rx.packets' $VSC_TMP/testpmd.tap 2>/dev/null)
 diag "tap received ${tap_rx:-?} frames from testpmd"
 check "its frames reach the tap" test "${tap_rx:-0}" -gt 1000
 
@@ -46,7 +49,7 @@ rx_phase() {
 }
 testpmd rxonly rx_phase
 rc=$?
-got=$(awk '/Accumulated forward statistics/ { f = 1 } f && /RX-packets:/ { print $2; exit }' /tmp/testpmd.rxonly)
+got=$(awk '/Accumulated forward statistics/ { f = 1 } f && /RX-packets:/ { print $2; exit }' $VSC_TMP/testpmd.rxonly)
 diag "testpmd received ${got:-?} frames"
 check "testpmd (rxonly) ran on $VSC_DEV" test $rc = 0
 check "frames sent on the tap reach testpmd" test "${got:-0}" -ge 20

@@ -7,12 +7,13 @@
 . "$(dirname "$0")/lib/common.sh"
 cd "$(dirname "$0")" || exit 1
 
-tap_header
-[ -r "$VSC_MODULE" ] || { echo "1..0 # SKIP module not built"; exit $KSFT_SKIP; }
-modprobe tun
+[ -r "$VSC_MODULE" ] || tap_skip_all "$VSC_MODULE not built"
+modprobe tun || tap_skip_all "cannot load tun"
+vsc_tmpdir || exit $KSFT_FAIL
+tap_header 13
 
-restore() { rmmod vhost_sidecore 2>/dev/null; insmod "$VSC_MODULE"; }
-trap restore EXIT
+# Whatever happens: our module back without the drop-in node.
+vsc_defer 'rmmod vhost_sidecore; insmod "$VSC_MODULE"'
 
 vsc_unload
 rmmod vhost_net 2>/dev/null
@@ -23,8 +24,7 @@ check "/dev/vhost-net is misc minor 238" \
 check "/dev/vhost-net is ours (0600 root)" \
 	sh -c '[ "$(stat -c %a:%u /dev/vhost-net)" = 600:0 ]'
 check "load log names the drop-in" sh -c "dmesg | tail -n 5 | grep -q 'also serving /dev/vhost-net'"
-rm -f /tmp/dropin.go
-./vgstream -d /dev/vhost-net -n 3000 -w /tmp/dropin.go > /tmp/dropin.out 2>&1 &
+./vgstream -d /dev/vhost-net -n 3000 -w "$VSC_TMP/go" > "$VSC_TMP/out" 2>&1 &
 pid=$!
 for i in $(seq 100); do
 	grep -q " $pid vgstream " /sys/kernel/debug/vhost_sidecore/vqs && break
@@ -32,10 +32,10 @@ for i in $(seq 100); do
 done
 check "a guest opening /dev/vhost-net gets one of our devices" \
 	grep -q " $pid vgstream " /sys/kernel/debug/vhost_sidecore/vqs
-touch /tmp/dropin.go
+touch "$VSC_TMP/go"
 wait $pid
 rc=$?
-sed 's/^/# /' /tmp/dropin.out
+sed 's/^/# /' "$VSC_TMP/out"
 check "3000 frames each way through /dev/vhost-net" test $rc = 0
 check "rmmod with the drop-in node" rmmod vhost_sidecore
 check "/dev/vhost-net gone with it" test ! -e /dev/vhost-net

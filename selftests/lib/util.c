@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,16 +28,30 @@ int vsc_sh(const char *fmt, ...)
 	return WEXITSTATUS(st);
 }
 
+/*
+ * The module built for the running kernel: $VSC_MODULE, else
+ * build/RELEASE/vhost_sidecore.ko (make check builds one per kernel), else
+ * the tree's own vhost_sidecore.ko. As selftests/lib/common.sh.
+ */
 int vsc_ensure_module(void)
 {
 	const char *mod = getenv("VSC_MODULE");
+	char path[512];
+	struct utsname u;
 	struct stat st;
 
 	if (!stat("/sys/module/vhost_sidecore", &st))
 		return 0;
-	if (!mod)
+	if (!mod || !*mod) {
 		mod = VSC_TOP "/vhost_sidecore.ko";
-	return vsc_sh("insmod %s", mod) ? -1 : 0;
+		if (!uname(&u)) {
+			snprintf(path, sizeof(path), VSC_TOP "/build/%s/vhost_sidecore.ko",
+				 u.release);
+			if (!access(path, R_OK))
+				mod = path;
+		}
+	}
+	return vsc_sh("insmod '%s'", mod) ? -1 : 0;
 }
 
 /* The module's sysfs directory, and the tests' view of it. */

@@ -9,7 +9,10 @@
 
 #define VSC_DEV_PATH "/dev/vhost-sidecore-net"
 
-/* Load vhost_sidecore.ko ($VSC_MODULE or the tree's) unless loaded. */
+/*
+ * Load vhost_sidecore.ko unless loaded: $VSC_MODULE, else the one built for
+ * the running kernel in build/RELEASE/, else the tree's.
+ */
 int vsc_ensure_module(void);
 
 /* Run a shell command; return its exit status or -1. */
