@@ -3,9 +3,10 @@
 # sidecorectl against the live family: every command round-trips and its
 # JSON parses and agrees with sysfs/debugfs, monitor prints every vq move
 # within 1 s, refusals print the kernel's extack text and exit 1, usage
-# errors exit 2, an unprivileged user gets EPERM from every command, and
-# garbage written to any sysfs knob is refused with EINVAL and changes
-# nothing.
+# errors exit 2, nobody, root in a user namespace and root without
+# CAP_NET_ADMIN get EPERM from every command and cannot write the sysfs
+# files, and garbage written to any sysfs knob is refused with EINVAL and
+# changes nothing.
 . "$(dirname "$0")/lib/common.sh"
 
 CTL=$VSC_TOP/tools/sidecorectl/sidecorectl
@@ -15,13 +16,12 @@ KNOBS="interval_ms busy_load light_load busy_pps light_pps core_busy core_light
 balance dwell_ms grace_ms pref regret backoff_ms"
 MOVES=5
 
-vsc_ensure_loaded || { echo "1..0 # SKIP module not loaded"; exit $KSFT_SKIP; }
-[ -x "$CTL" ] || { echo "1..0 # SKIP sidecorectl not built"; exit $KSFT_SKIP; }
-[ "$(nproc)" -ge 2 ] || { echo "1..0 # SKIP needs 2 CPUs"; exit $KSFT_SKIP; }
-tap_header 22
-
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+vsc_ensure_loaded || tap_skip_all "module not loaded"
+[ -x "$CTL" ] || tap_skip_all "sidecorectl not built"
+[ "$(nproc)" -ge 2 ] || tap_skip_all "needs 2 CPUs"
+vsc_tmpdir || exit $KSFT_FAIL
+tmp=$VSC_TMP
+tap_header 27
 ctl() { "$CTL" "$@"; }
 sysfs() { cat "$SYS/$1"; }
 knob_file() {
@@ -214,16 +214,17 @@ check "vq move of an unknown device: exit 1 with why" refused_with 'no device wi
 run ctl vq move "$id" 0 sideways
 check "a bad command line exits 2" test "$rc" = 2
 
-# An unprivileged user: EPERM from every command, exit 1.
+# EPERM from every command, exit 1: for nobody, for root in a user
+# namespace and for root without CAP_NET_ADMIN (common.sh).
+# eperm_all WRAPPER
 eperm_all() {
-	local c bad=0
+	local who=$1 c bad=0
 	while read -r c; do
 		# shellcheck disable=SC2086
-		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
-			timeout 10 "$CTL" $c 2>&1)
+		out=$($who timeout 10 "$CTL" $c 2>&1)
 		rc=$?
 		grep -q 'Operation not permitted' <<< "$out" && [ $rc = 1 ] ||
-			{ diag "as nobody, $c -> $rc: $out"; bad=1; }
+			{ diag "$who: $c -> $rc: $out"; bad=1; }
 	done <<EOF
 status
 dev show
@@ -236,7 +237,29 @@ monitor
 EOF
 	return $bad
 }
-check "an unprivileged user gets EPERM (exit 1) from all 8 commands, monitor included" eperm_all
+# vq0_mode: where vq 0 of the device runs (debugfs)
+vq0_mode() { awk -v i="$id" '$1 == i && $4 == 0 { print $5 }' $DBG/vqs; }
+# sysfs_refused WRAPPER: writes to the placement files, to a knob and to
+# vq_move are refused (EACCES or EPERM) and change nothing
+sysfs_refused() {
+	local who=$1 f v before err bad=0 to=ondemand
+	[ "$(vq0_mode)" != ondemand ] || to=1
+	for f in policy:ondemand cpus:1 sidecores:2 manager/dwell_ms:123 "vq_move:$id 0 $to"; do
+		v=${f#*:} f=${f%%:*}
+		if [ "$f" = vq_move ]; then before=$(vq0_mode); else before=$(sysfs "$f"); fi
+		err=$($who sh -c "echo '$v' > $SYS/$f" 2>&1)
+		grep -q 'Permission denied\|Operation not permitted' <<< "$err" ||
+			{ diag "$who: echo '$v' > $f: '$err'"; bad=1; }
+		if [ "$f" = vq_move ]; then v=$(vq0_mode); else v=$(sysfs "$f"); fi
+		[ "$v" = "$before" ] || { diag "$who changed $f: '$before' -> '$v'"; bad=1; }
+	done
+	return $bad
+}
+for who in $VSC_UNPRIVILEGED; do
+	check "$who: EPERM (exit 1) from all 8 commands, monitor included" eperm_all "$who"
+	check "$who: writes to policy, cpus, sidecores, a knob and vq_move are refused, nothing changes" \
+		sysfs_refused "$who"
+done
 
 # sysfs: garbage into every writable file is EINVAL and changes nothing.
 garbage_refused() {
