@@ -4,7 +4,8 @@
 # with "-netdev tap,vhost=on,vhostfd=N" exactly as a user would do it.
 # Used by the QEMU selftests, tools/bench and the demo.
 #
-#   nested_initrd OUT GUEST_SCRIPT   build an initramfs whose /init brings
+#   nested_initrd OUT GUEST_SCRIPT   build an initramfs (busybox, iperf3,
+#                                    udpseq) whose /init brings
 #                                    up eth0 (from vsc.ip= / vsc.peer= on
 #                                    the kernel command line), prints
 #                                    "VSC-GUEST: READY", runs GUEST_SCRIPT,
@@ -13,7 +14,8 @@
 #                                    start QEMU in the background; sets
 #                                    NESTED_PID[NAME], log in $NESTED_DIR
 #   nested_wait NAME MARKER SECS     wait for a console line
-#   nested_stop NAME                 wait for power-off (or kill)
+#   nested_stop NAME                 wait for power-off (or kill); QEMU's
+#                                    exit status
 #   nested_log_clean NAME            guest kernel log has no WARN/BUG/...
 
 NESTED_DIR=${NESTED_DIR:-/tmp/nested}
@@ -59,6 +61,9 @@ nested_initrd() {
 		mkdir -p "$dir$(dirname "$lib")"
 		cp -L "$lib" "$dir$lib"
 	done
+	# udpseq (selftests/udpseq.c, static): numbered UDP streams.
+	[ ! -x "$VSC_TOP/selftests/udpseq" ] ||
+		cp "$VSC_TOP/selftests/udpseq" "$dir/usr/bin/udpseq"
 	echo "127.0.0.1 localhost" > "$dir/etc/hosts"
 	cp "$script" "$dir/guest.sh"
 	cat > "$dir/init" <<'EOF'
@@ -132,6 +137,8 @@ nested_wait() {
 	return 1
 }
 
+# nested_stop NAME: wait up to 60 s for QEMU to exit (the guest powers
+# off), else kill it; return QEMU's exit status (137 when killed).
 nested_stop() {
 	local name=$1 pid=${NESTED_PID[$1]} i
 	for ((i = 0; i < 120; i++)); do
@@ -140,7 +147,6 @@ nested_stop() {
 	done
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	return 0
 }
 
 nested_log_clean() {
