@@ -52,7 +52,8 @@ echo "VSC-GUEST: PHASE-SWITCH"
 sleep 5
 udpseq recv 5002 $UDP_N $((UDP_SECS + 120)) > /tmp/udprx 2>&1 &
 rx=\$!
-sleep 1
+# Bound before the host sends (a slow guest takes seconds to start it).
+for i in \$(seq 600); do grep -q listening /tmp/udprx && break; sleep 0.1; done
 echo "VSC-GUEST: UDP-START"
 udpseq send \$VSC_PEER 5001 $UDP_N $UDP_RATE > /tmp/udptx 2>&1
 echo "VSC-GUEST: UDP-SENT \$? \$(tail -n 1 /tmp/udptx)"
@@ -113,8 +114,8 @@ diag "ondemand: guest kicks / frames: $((k1 - k0)) / $((f1 - f0))"
 check "iperf3 TCP guest->host for ${IPERF_SECS}s" positive "$tx"
 check "iperf3 TCP host->guest for ${IPERF_SECS}s" positive "$rx"
 sed 's/^/# counters: /' "$VSC_TMP/counters"
-check "our rx and tx queues carried the traffic" \
-	awk '$8 < 1000 { bad = 1 } END { exit bad || NR != 2 }' "$VSC_TMP/counters"
+check "our rx and tx queues carried the traffic (100 frames or more each)" \
+	awk '$8 < 100 { bad = 1 } END { exit bad || NR != 2 }' "$VSC_TMP/counters"
 
 check "policy sidecore cpus=1" set_policy sidecore 1
 modes=$(vq_modes)
@@ -128,15 +129,17 @@ scrx=$(nested_result g0 IPERF-SCRX)
 diag "sidecore: iperf3 guest->host ${sctx:-?} Mbit/s, host->guest ${scrx:-?} Mbit/s"
 check "sidecore: iperf3 TCP guest->host for ${IPERF_SECS}s" positive "$sctx"
 check "sidecore: iperf3 TCP host->guest for ${IPERF_SECS}s" positive "$scrx"
-# Polled, the guest's notifications are off: it has no reason to kick.
+# Polled, the guest's notifications are off: it has no reason to kick
+# (one kick may race with the move itself).
 kicks=$((k1 - k0)) frames=$((f1 - f0))
-check "sidecore: the guest did not kick while polled ($kicks kicks for $frames frames, fewer than 1 per 1000)" \
-	test "$frames" -ge 1000 -a $((kicks * 1000)) -lt "$frames"
+check "sidecore: the guest did not kick while polled ($kicks kicks for $frames frames: at most 1 + 1 per 1000)" \
+	test "$frames" -ge 100 -a $((kicks * 1000)) -le $((frames + 1000))
 
 check "back to policy ondemand before the numbered streams" set_policy ondemand
 "$UDPSEQ" recv 5001 $UDP_N $((UDP_SECS + 120)) > "$VSC_TMP/udprx" 2>&1 &
 host_rx=$!
 nested_wait g0 "VSC-GUEST: UDP-START" 120
+tap_drops0=$(cat /sys/class/net/vsq0/statistics/tx_dropped)
 "$UDPSEQ" send $GUEST_IP 5002 $UDP_N $UDP_RATE > "$VSC_TMP/udptx" 2>&1 &
 host_tx=$!
 modes=()
@@ -159,6 +162,9 @@ diag "host received: $(tail -n 1 "$VSC_TMP/udprx")"
 check "guest->host: $UDP_N numbered datagrams at $UDP_RATE/s across the moves, each once and in order" \
 	test "$rx_rc/$(nested_result g0 UDP-SENT)" = 0/0
 diag "guest received: $(grep -a 'VSC-GUEST: UDP-RX' "$NESTED_DIR/g0.log" | tr -d '\r')"
+# Where a lost datagram to the guest went: the tap's queue overflowing
+# (the guest did not take its frames) or our device's drop counters.
+diag "tap vsq0 dropped $(( $(cat /sys/class/net/vsq0/statistics/tx_dropped) - tap_drops0 )) frames during the streams; our vq drops (rx, tx): $(grep " $qpid qemu-system-x86 " $DBG | awk '{ printf "%s ", $16 }')"
 check "host->guest: $UDP_N numbered datagrams at $UDP_RATE/s across the moves, each once and in order" \
 	test "$tx_rc/$(nested_result g0 UDP-RX)" = 0/0
 

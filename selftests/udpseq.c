@@ -108,7 +108,8 @@ static int do_recv(int argc, char **argv)
 {
 	struct sockaddr_in me = { .sin_family = AF_INET };
 	uint64_t count, secs, seq, next = 1, got = 0, dup = 0, reord = 0;
-	uint64_t first_gap = 0, deadline, last = 0, stray = 0;
+	uint64_t deadline, last = 0, stray = 0, i, from;
+	int ranges = 0;
 	int s, buf_size = 4 << 20;
 	unsigned char *seen;
 	char buf[2048];
@@ -167,20 +168,26 @@ static int do_recv(int argc, char **argv)
 		}
 		seen[seq / 8] |= 1u << (seq % 8);
 		got++;
-		if (seq < next) {
+		if (seq < next)
 			reord++;		/* came after a later one */
-		} else {
-			if (seq > next && !first_gap)
-				first_gap = next;
+		else
 			next = seq + 1;
-		}
 	}
 	printf("udpseq: received %llu of %llu lost %llu dup %llu reordered %llu",
 	       (unsigned long long)got, (unsigned long long)count,
 	       (unsigned long long)(count - got), (unsigned long long)dup,
 	       (unsigned long long)reord);
-	if (first_gap)
-		printf(" first-gap %llu", (unsigned long long)first_gap);
+	/* The first few runs of missing numbers. */
+	for (i = 1; i <= count && ranges < 4; i++) {
+		if (seen[i / 8] & (1u << (i % 8)))
+			continue;
+		from = i;
+		while (i < count && !(seen[(i + 1) / 8] & (1u << ((i + 1) % 8))))
+			i++;
+		printf(" missing %llu-%llu", (unsigned long long)from,
+		       (unsigned long long)i);
+		ranges++;
+	}
 	if (stray)
 		printf(" stray %llu", (unsigned long long)stray);
 	printf("\n");

@@ -184,15 +184,24 @@ vsc_ensure_loaded() {
 }
 
 # wait_genl_socket PID TENTHS: wait until process PID has a generic
-# netlink socket (port id = its pid), e.g. a monitor about to subscribe.
+# netlink socket (port id = its pid), e.g. a monitor about to subscribe;
+# then up to 5 s more until that socket has joined a multicast group
+# (/proc/net/netlink shows the first 32 group bits only: a group id past
+# them is not seen, and the wait just ends).
 wait_genl_socket() {
 	local i
 	for ((i = 0; i < $2; i++)); do
 		awk -v p="$1" '$2 == 16 && $3 == p { f = 1 } END { exit !f }' /proc/net/netlink &&
-			return 0
+			break
 		sleep 0.1
 	done
-	return 1
+	[ "$i" -lt "$2" ] || return 1
+	for ((i = 0; i < 50; i++)); do
+		awk -v p="$1" '$2 == 16 && $3 == p && $4 != "00000000" { f = 1 } END { exit !f }' \
+			/proc/net/netlink && return 0
+		sleep 0.1
+	done
+	return 0
 }
 
 # The permission checks run each refused operation three ways: as nobody,
