@@ -279,7 +279,7 @@ int vsc_config_set(const struct vsc_config *c, const char **why)
 	vsc_cfg.knobs = c->knobs;
 	cpumask_copy(vsc_cfg.cpus, c->cpus);
 	vsc_apply();
-	mutex_unlock(&vsc_exec_lock);
+	vsc_exec_unlock();
 	vsc_manager_kick();
 	vsc_nl_config_changed(c);
 	pr_info("policy %s, cpus %*pbl, sidecores %u\n",
@@ -375,7 +375,7 @@ static int vsc_cpu_online(unsigned int cpu)
 	mutex_lock(&vsc_exec_lock);
 	cpumask_set_cpu(cpu, vsc_cpus_up);
 	vsc_apply();
-	mutex_unlock(&vsc_exec_lock);
+	vsc_exec_unlock();
 	return 0;
 }
 
@@ -384,7 +384,13 @@ static int vsc_cpu_offline(unsigned int cpu)
 	mutex_lock(&vsc_exec_lock);
 	cpumask_clear_cpu(cpu, vsc_cpus_up);
 	vsc_apply();
-	mutex_unlock(&vsc_exec_lock);
+	vsc_exec_unlock();
+	/*
+	 * Its sidecore's thread must be gone before the CPU is: it ends at
+	 * its next safe point (its runs are bounded and never sleep in a
+	 * tenant's fault), whoever reaps it.
+	 */
+	vsc_exec_core_wait_gone(cpu);
 	return 0;
 }
 
@@ -445,7 +451,7 @@ int vsc_config_init(const char *policy, const char *cpus,
 		mutex_lock(&vsc_exec_lock);
 		vsc_cfg.policy = VSC_POLICY_ONDEMAND;
 		vsc_apply();
-		mutex_unlock(&vsc_exec_lock);
+		vsc_exec_unlock();
 		goto err;
 	}
 	return 0;
@@ -471,7 +477,7 @@ void vsc_config_exit(void)
 	vsc_exec_dev_added = NULL;
 	vsc_cfg.policy = VSC_POLICY_ONDEMAND;
 	vsc_apply();
-	mutex_unlock(&vsc_exec_lock);
+	vsc_exec_unlock();
 	vsc_config_free(&vsc_cfg);
 	free_cpumask_var(vsc_wanted);
 	free_cpumask_var(vsc_cpus_up);

@@ -267,7 +267,7 @@ static int vsc_manager_fn(void *unused)
 		idle = !vsc_mgr_active || vsc_mgr_quiet;
 		timeout = idle ? MAX_SCHEDULE_TIMEOUT :
 			  msecs_to_jiffies(vsc_mgr_pol.p.interval_ms);
-		mutex_unlock(&vsc_exec_lock);
+		vsc_exec_unlock();
 		VSC_STAT_SET(tick_ns, vsc_manager_stats.tick_ns +
 				      local_clock() - start);
 		vsc_manager_account();

@@ -380,41 +380,73 @@ static long vsc_dev_set_log_fd(struct vsc_dev *dev, int __user *argp)
 	return 0;
 }
 
-static long vsc_vring_set_num(struct vsc_net_vq *nvq, void __user *argp)
+/*
+ * The vring ioctls. Arguments are copied in (and results out) with no
+ * vq mutex held: a VMM can back its argument with memory whose fault
+ * never ends (userfaultfd, FUSE), and the mutex is what its vq's
+ * executors, and a move, take.
+ */
+union vsc_vring_arg {
+	struct vhost_vring_state s;
+	struct vhost_vring_addr a;
+	struct vhost_vring_file f;
+};
+
+static size_t vsc_vring_arg_size(unsigned int ioctl)
+{
+	switch (ioctl) {
+	case VHOST_SET_VRING_ADDR:
+		return sizeof(struct vhost_vring_addr);
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
+		return sizeof(struct vhost_vring_file);
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_SET_VRING_ENDIAN:
+	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
+		return sizeof(struct vhost_vring_state);
+	case VHOST_GET_VRING_BASE:
+	case VHOST_GET_VRING_ENDIAN:
+	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
+		/* Only the index is read. */
+		return sizeof(u32);
+	default:
+		return 0;
+	}
+}
+
+static long vsc_vring_set_num(struct vsc_net_vq *nvq,
+			      const struct vhost_vring_state *s)
 {
 	struct vsc_vq *vq = &nvq->vq;
-	struct vhost_vring_state s;
 
 	if (nvq->sock)
 		return -EBUSY;
-	if (copy_from_user(&s, argp, sizeof(s)))
-		return -EFAULT;
 	/* Split rings hold at most 32768 entries, a power of two. */
-	if (!s.num || s.num > 32768 || (s.num & (s.num - 1))) {
+	if (!s->num || s->num > 32768 || (s->num & (s->num - 1))) {
 		pr_info_ratelimited("device %d vq %u: ring size %u is not a power of two in 1..32768\n",
-				    vq->dev->id, vq->index, s.num);
+				    vq->dev->id, vq->index, s->num);
 		return -EINVAL;
 	}
-	vq->num = s.num;
+	vq->num = s->num;
 	return 0;
 }
 
-static long vsc_vring_set_addr(struct vsc_net_vq *nvq, void __user *argp)
+static long vsc_vring_set_addr(struct vsc_net_vq *nvq,
+			       const struct vhost_vring_addr *a)
 {
 	struct vsc_vq *vq = &nvq->vq;
-	struct vhost_vring_addr a;
 
-	if (copy_from_user(&a, argp, sizeof(a)))
-		return -EFAULT;
-	if (a.flags & ~(1U << VHOST_VRING_F_LOG))
+	if (a->flags & ~(1U << VHOST_VRING_F_LOG))
 		return -EOPNOTSUPP;
-	if ((u64)(unsigned long)a.desc_user_addr != a.desc_user_addr ||
-	    (u64)(unsigned long)a.used_user_addr != a.used_user_addr ||
-	    (u64)(unsigned long)a.avail_user_addr != a.avail_user_addr)
+	if ((u64)(unsigned long)a->desc_user_addr != a->desc_user_addr ||
+	    (u64)(unsigned long)a->used_user_addr != a->used_user_addr ||
+	    (u64)(unsigned long)a->avail_user_addr != a->avail_user_addr)
 		return -EFAULT;
-	if ((a.avail_user_addr & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
-	    (a.used_user_addr & (VRING_USED_ALIGN_SIZE - 1)) ||
-	    (a.log_guest_addr & (VRING_USED_ALIGN_SIZE - 1))) {
+	if ((a->avail_user_addr & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
+	    (a->used_user_addr & (VRING_USED_ALIGN_SIZE - 1)) ||
+	    (a->log_guest_addr & (VRING_USED_ALIGN_SIZE - 1))) {
 		pr_info_ratelimited("device %d vq %u: misaligned ring address\n",
 				    vq->dev->id, vq->index);
 		return -EINVAL;
@@ -422,163 +454,176 @@ static long vsc_vring_set_addr(struct vsc_net_vq *nvq, void __user *argp)
 	/* Running: the new layout must be usable right away. */
 	if (nvq->sock &&
 	    (!vsc_vring_access_ok(vq->acked_features, vq->num,
-				  u64_to_user_ptr(a.desc_user_addr),
-				  u64_to_user_ptr(a.avail_user_addr),
-				  u64_to_user_ptr(a.used_user_addr)) ||
-	     ((a.flags & (1U << VHOST_VRING_F_LOG)) &&
-	      !vsc_log_access_ok(vq->log_base, a.log_guest_addr,
+				  u64_to_user_ptr(a->desc_user_addr),
+				  u64_to_user_ptr(a->avail_user_addr),
+				  u64_to_user_ptr(a->used_user_addr)) ||
+	     ((a->flags & (1U << VHOST_VRING_F_LOG)) &&
+	      !vsc_log_access_ok(vq->log_base, a->log_guest_addr,
 				 vsc_vring_used_size(vq->acked_features,
 						     vq->num)))))
 		return -EINVAL;
-	vq->desc = u64_to_user_ptr(a.desc_user_addr);
-	vq->avail = u64_to_user_ptr(a.avail_user_addr);
-	vq->used = u64_to_user_ptr(a.used_user_addr);
-	vq->log_used = a.flags & (1U << VHOST_VRING_F_LOG);
-	vq->log_addr = a.log_guest_addr;
+	vq->desc = u64_to_user_ptr(a->desc_user_addr);
+	vq->avail = u64_to_user_ptr(a->avail_user_addr);
+	vq->used = u64_to_user_ptr(a->used_user_addr);
+	vq->log_used = a->flags & (1U << VHOST_VRING_F_LOG);
+	vq->log_addr = a->log_guest_addr;
 	return 0;
 }
 
-static long vsc_vring_set_kick(struct vsc_net_vq *nvq, void __user *argp)
+/* SET_VRING_KICK: *filep is the new file; on return, the one to put. */
+static long vsc_vring_set_kick(struct vsc_net_vq *nvq, struct file **filep)
 {
 	struct vsc_vq *vq = &nvq->vq;
-	struct vhost_vring_file f;
-	struct file *file, *old;
-	long r = 0;
+	struct file *file = *filep, *old;
 
-	if (copy_from_user(&f, argp, sizeof(f)))
-		return -EFAULT;
-	file = f.fd == VHOST_FILE_UNBIND ? NULL : eventfd_fget(f.fd);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	if (file == vq->kick) {
-		if (file)
-			fput(file);
+	if (file == vq->kick)
 		return 0;
-	}
 	vsc_poll_stop(&vq->kick_poll);
 	old = vq->kick;
 	vq->kick = file;
-	if (file)
-		r = vsc_poll_start(&vq->kick_poll, file);
-	if (old)
-		fput(old);
-	return r;
+	*filep = old;
+	return file ? vsc_poll_start(&vq->kick_poll, file) : 0;
 }
 
-static long vsc_vring_set_eventfd(struct eventfd_ctx **slot,
-				  void __user *argp)
+/*
+ * An eventfd argument, resolved before any lock: a file for the kick, a
+ * context for call and err (NULL for VHOST_FILE_UNBIND).
+ */
+static long vsc_vring_get_file(unsigned int ioctl, int fd, struct file **file,
+			       struct eventfd_ctx **ctx)
 {
-	struct vhost_vring_file f;
-	struct eventfd_ctx *ctx;
+	if (fd == VHOST_FILE_UNBIND)
+		return 0;
+	if (ioctl == VHOST_SET_VRING_KICK) {
+		*file = eventfd_fget(fd);
+		if (IS_ERR(*file)) {
+			long r = PTR_ERR(*file);
 
-	if (copy_from_user(&f, argp, sizeof(f)))
-		return -EFAULT;
-	ctx = vsc_eventfd_get(f.fd);
-	if (IS_ERR(ctx))
-		return PTR_ERR(ctx);
-	swap(ctx, *slot);
-	if (ctx)
-		eventfd_ctx_put(ctx);
-	return 0;
-}
+			*file = NULL;
+			return r;
+		}
+		return 0;
+	}
+	*ctx = eventfd_ctx_fdget(fd);
+	if (IS_ERR(*ctx)) {
+		long r = PTR_ERR(*ctx);
 
-/* The argument of a setting that may not change while a backend runs. */
-static long vsc_vring_get_stopped_state(struct vsc_net_vq *nvq,
-					void __user *argp,
-					struct vhost_vring_state *s)
-{
-	if (nvq->sock)
-		return -EBUSY;
-	if (copy_from_user(s, argp, sizeof(*s)))
-		return -EFAULT;
+		*ctx = NULL;
+		return r;
+	}
 	return 0;
 }
 
 static long vsc_vring_ioctl(struct vsc_dev *dev, unsigned int ioctl,
 			    void __user *argp)
 {
-	struct vhost_vring_state s;
+	size_t size = vsc_vring_arg_size(ioctl);
+	struct eventfd_ctx *ctx = NULL;
+	struct file *file = NULL;
+	union vsc_vring_arg arg;
 	struct vsc_net_vq *nvq;
 	struct vsc_vq *vq;
+	bool reply = false;
 	u32 idx;
 	long r = 0;
 
-	if (get_user(idx, (u32 __user *)argp))
+	/* Unknown ones too: the index is read and checked first (vhost). */
+	memset(&arg, 0, sizeof(arg));
+	if (copy_from_user(&arg, argp, size ?: sizeof(u32)))
 		return -EFAULT;
+	/* Every vring argument starts with the vq index. */
+	idx = arg.s.index;
 	if (idx >= VSC_NET_NVQS)
 		return -ENOBUFS;
+	if (!size)
+		return -ENOIOCTLCMD;
 	nvq = &dev->vqs[array_index_nospec(idx, VSC_NET_NVQS)];
 	vq = &nvq->vq;
+	if (ioctl == VHOST_SET_VRING_KICK || ioctl == VHOST_SET_VRING_CALL ||
+	    ioctl == VHOST_SET_VRING_ERR) {
+		r = vsc_vring_get_file(ioctl, arg.f.fd, &file, &ctx);
+		if (r)
+			return r;
+	}
 
 	mutex_lock(&vq->mutex);
 	switch (ioctl) {
 	case VHOST_SET_VRING_NUM:
-		r = vsc_vring_set_num(nvq, argp);
+		r = vsc_vring_set_num(nvq, &arg.s);
 		break;
 	case VHOST_SET_VRING_ADDR:
-		r = vsc_vring_set_addr(nvq, argp);
+		r = vsc_vring_set_addr(nvq, &arg.a);
 		break;
 	case VHOST_SET_VRING_BASE:
-		r = vsc_vring_get_stopped_state(nvq, argp, &s);
-		if (r)
+		if (nvq->sock) {
+			r = -EBUSY;
 			break;
-		if (s.num > 0xffff) {
+		}
+		if (arg.s.num > 0xffff) {
 			r = -EINVAL;
 			break;
 		}
-		vq->last_avail_idx = s.num;
-		vq->avail_idx = s.num;
+		vq->last_avail_idx = arg.s.num;
+		vq->avail_idx = arg.s.num;
 		break;
 	case VHOST_GET_VRING_BASE:
-		s.index = idx;
-		s.num = vq->last_avail_idx;
-		if (copy_to_user(argp, &s, sizeof(s)))
-			r = -EFAULT;
+		arg.s.num = vq->last_avail_idx;
+		reply = true;
 		break;
 	case VHOST_SET_VRING_KICK:
-		r = vsc_vring_set_kick(nvq, argp);
+		r = vsc_vring_set_kick(nvq, &file);
 		break;
 	case VHOST_SET_VRING_CALL:
-		r = vsc_vring_set_eventfd(&vq->call_ctx, argp);
+		swap(ctx, vq->call_ctx);
 		break;
 	case VHOST_SET_VRING_ERR:
-		r = vsc_vring_set_eventfd(&vq->err_ctx, argp);
+		swap(ctx, vq->err_ctx);
 		break;
 	case VHOST_SET_VRING_ENDIAN:
-		r = vsc_vring_get_stopped_state(nvq, argp, &s);
-		if (r)
+		if (nvq->sock) {
+			r = -EBUSY;
 			break;
-		if (s.num != VHOST_VRING_LITTLE_ENDIAN &&
-		    s.num != VHOST_VRING_BIG_ENDIAN) {
+		}
+		if (arg.s.num != VHOST_VRING_LITTLE_ENDIAN &&
+		    arg.s.num != VHOST_VRING_BIG_ENDIAN) {
 			r = -EINVAL;
 			break;
 		}
-		vq->user_be = s.num == VHOST_VRING_BIG_ENDIAN;
+		vq->user_be = arg.s.num == VHOST_VRING_BIG_ENDIAN;
 		break;
 	case VHOST_GET_VRING_ENDIAN:
-		s.index = idx;
-		s.num = vq->user_be ? VHOST_VRING_BIG_ENDIAN :
-				      VHOST_VRING_LITTLE_ENDIAN;
-		if (copy_to_user(argp, &s, sizeof(s)))
-			r = -EFAULT;
+		arg.s.num = vq->user_be ? VHOST_VRING_BIG_ENDIAN :
+					  VHOST_VRING_LITTLE_ENDIAN;
+		reply = true;
 		break;
 	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
-		if (copy_from_user(&s, argp, sizeof(s))) {
-			r = -EFAULT;
+		/* A busy poll holds the vq: capped, not left to the VMM. */
+		if (arg.s.num > VSC_BUSYLOOP_MAX_US) {
+			pr_info_ratelimited("device %d vq %u: busyloop timeout %u us is above the cap of %u us\n",
+					    dev->id, idx, arg.s.num,
+					    VSC_BUSYLOOP_MAX_US);
+			r = -EINVAL;
 			break;
 		}
-		vq->busyloop_timeout = s.num;
+		vq->busyloop_timeout = arg.s.num;
 		break;
 	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
-		s.index = idx;
-		s.num = vq->busyloop_timeout;
-		if (copy_to_user(argp, &s, sizeof(s)))
-			r = -EFAULT;
+		arg.s.num = vq->busyloop_timeout;
+		reply = true;
 		break;
-	default:
-		r = -ENOIOCTLCMD;
 	}
 	mutex_unlock(&vq->mutex);
+
+	/* What the vq let go of (or did not take), and the reply. */
+	if (file)
+		fput(file);
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	if (reply) {
+		arg.s.index = idx;
+		if (copy_to_user(argp, &arg.s, sizeof(arg.s)))
+			r = -EFAULT;
+	}
 	return r;
 }
 

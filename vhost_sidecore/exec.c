@@ -12,6 +12,8 @@
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+#include <linux/wait_bit.h>
 
 #include "dev.h"
 #include "exec.h"
@@ -187,43 +189,102 @@ void vsc_poll_stop(struct vsc_poll *p)
 	}
 }
 
+/* Does the worker run the vq: on demand, or handed off by its sidecore? */
+static bool vsc_exec_on_worker(const struct vsc_vq *vq)
+{
+	return READ_ONCE(vq->mode) == VSC_EXEC_ONDEMAND ||
+	       READ_ONCE(vq->handoff);
+}
+
 void vsc_exec_queue(struct vsc_vq *vq)
 {
-	switch (READ_ONCE(vq->mode)) {
-	case VSC_EXEC_ONDEMAND:
+	/* Polled: the sidecore will see the work by itself. */
+	if (vsc_exec_on_worker(vq))
 		vsc_worker_queue(&vq->dev->worker, &vq->work);
-		break;
-	case VSC_EXEC_SIDECORE:
-		/* Polled: the sidecore will see the work by itself. */
-		break;
-	}
 }
 
 /* One handler run; vq->mutex held. Returns the frames it moved. */
 static u64 vsc_exec_handle(struct vsc_vq *vq)
 {
-	u64 start = local_clock(), before = vq->stats.packets;
+	u64 start = local_clock(), before = vq->stats.packets, ns;
 
+	vq->run_frames = 0;
+	vq->run_deadline = start + VSC_EXEC_TURN_NS;
 	if (vq->handle)
 		vq->handle(vq);
+	ns = local_clock() - start;
 	VSC_STAT_INC(&vq->stats, runs);
-	VSC_STAT_ADD(&vq->stats, run_ns, local_clock() - start);
+	VSC_STAT_ADD(&vq->stats, run_ns, ns);
+	if (ns > vq->stats.run_ns_max)
+		WRITE_ONCE(vq->stats.run_ns_max, ns);
+	if (vq->run_frames > vq->stats.run_frames_max)
+		WRITE_ONCE(vq->stats.run_frames_max, vq->run_frames);
 	return vq->stats.packets - before;
 }
 
 /*
- * A sidecore's look at one vq (owner mm in use): run the handler if there
- * is work. Never waits for an ioctl that holds the vq: it looks again on
- * the next pass. Returns the frames moved, or -1 when nothing ran.
+ * A sidecore run would have slept in the owner's page fault, or dirty
+ * logging (which pins pages and may sleep) is on: the vq's own worker
+ * runs it until its hold is over. vq->mutex held.
  */
-int vsc_exec_poll(struct vsc_vq *vq)
+static void vsc_exec_handoff(struct vsc_vq *vq, int cpu)
+{
+	u64 now = local_clock();
+
+	if (!vq->handoff_hold || now - vq->handoff_end > NSEC_PER_SEC)
+		vq->handoff_hold = VSC_HANDOFF_MIN_NS;
+	else
+		vq->handoff_hold = min_t(u64, 2 * vq->handoff_hold,
+					 VSC_HANDOFF_MAX_NS);
+	vq->handoff_until = now + vq->handoff_hold;
+	WRITE_ONCE(vq->handoff, true);
+	VSC_STAT_INC(&vq->stats, handoffs);
+	trace_vq_handoff(vq->dev->id, vq->index, cpu, vq->handoff_hold);
+	/* Notifications are off: the worker's run turns them on. */
+	vsc_worker_queue(&vq->dev->worker, &vq->work);
+}
+
+/* After a worker run: is a hand-off over? vq->mutex held. */
+static void vsc_exec_handoff_end(struct vsc_vq *vq)
+{
+	u64 now;
+
+	if (!vq->handoff)
+		return;
+	now = local_clock();
+	if (READ_ONCE(vq->mode) == VSC_EXEC_SIDECORE &&
+	    (vsc_vq_logging(vq) || now < vq->handoff_until))
+		return;
+	vq->handoff_end = now;
+	/* The sidecore polls it again from its next pass. */
+	WRITE_ONCE(vq->handoff, false);
+}
+
+int vsc_exec_poll(struct vsc_sidecore *sc, struct vsc_vq *vq)
 {
 	int n = -1;
 
-	if (!mutex_trylock(&vq->mutex))
+	if (READ_ONCE(vq->handoff) || !mutex_trylock(&vq->mutex))
 		return -1;
+	/* Moved away since our last look at the list, or handed off. */
+	if (READ_ONCE(vq->sc) != sc ||
+	    READ_ONCE(vq->mode) != VSC_EXEC_SIDECORE || vq->handoff)
+		goto out;
+	if (unlikely(vsc_vq_logging(vq))) {
+		vsc_exec_handoff(vq, sc->cpu);
+		goto out;
+	}
+	vq->nofault = true;
+	pagefault_disable();
 	if (vq->has_work && vq->has_work(vq))
 		n = min_t(u64, vsc_exec_handle(vq), INT_MAX);
+	pagefault_enable();
+	vq->nofault = false;
+	if (unlikely(vq->faulted)) {
+		vq->faulted = false;
+		vsc_exec_handoff(vq, sc->cpu);
+	}
+out:
 	mutex_unlock(&vq->mutex);
 	return n;
 }
@@ -244,15 +305,17 @@ static void vsc_exec_activity(struct vsc_vq *vq)
 		wake_up(&vsc_exec_mgr_wq);
 }
 
-/* A worker run. The mode is checked under the mutex: see vsc_exec_move(). */
+/* A worker run. The executor is checked under the mutex: see vsc_exec_move(). */
 static void vsc_vq_work_fn(struct vsc_work *work)
 {
 	struct vsc_vq *vq = container_of(work, struct vsc_vq, work);
 
 	mutex_lock(&vq->mutex);
 	/* Queued just before a move to a sidecore: it polls the vq now. */
-	if (READ_ONCE(vq->mode) == VSC_EXEC_ONDEMAND)
+	if (vsc_exec_on_worker(vq)) {
 		vsc_exec_handle(vq);
+		vsc_exec_handoff_end(vq);
+	}
 	mutex_unlock(&vq->mutex);
 	vsc_exec_activity(vq);
 }
@@ -261,12 +324,20 @@ void vsc_exec_init_vq(struct vsc_vq *vq)
 {
 	vq->mode = VSC_EXEC_ONDEMAND;
 	vq->sc = NULL;
+	INIT_LIST_HEAD(&vq->sc_node);
+	atomic_set(&vq->sc_refs, 0);
+	vq->handoff = false;
+	vq->handoff_hold = 0;
+	vq->handoff_until = 0;
+	vq->handoff_end = 0;
 	vsc_work_init(&vq->work, vsc_vq_work_fn);
 }
 
 bool vsc_exec_should_yield(struct vsc_vq *vq)
 {
-	return need_resched() || vsc_worker_has_work(&vq->dev->worker);
+	/* Moved to a sidecore: stop spinning at once. */
+	return need_resched() || vsc_worker_has_work(&vq->dev->worker) ||
+	       vsc_exec_polled(vq) || kthread_should_stop();
 }
 
 /*
@@ -296,7 +367,7 @@ void vsc_exec_dev_add(struct vsc_dev *dev)
 	list_add_tail(&dev->exec_node, &vsc_exec_devs);
 	if (vsc_exec_dev_added)
 		vsc_exec_dev_added(dev);
-	mutex_unlock(&vsc_exec_lock);
+	vsc_exec_unlock();
 }
 
 void vsc_exec_dev_del(struct vsc_dev *dev)
@@ -307,7 +378,18 @@ void vsc_exec_dev_del(struct vsc_dev *dev)
 	for (i = 0; i < VSC_NET_NVQS; i++)
 		vsc_exec_move(&dev->vqs[i].vq, NULL);
 	list_del(&dev->exec_node);
-	mutex_unlock(&vsc_exec_lock);
+	vsc_exec_unlock();
+	/*
+	 * Outside the lock: each sidecore that still has the vqs on its
+	 * poll list lets go at its next safe point (bounded: its runs are
+	 * weighted and never sleep in a fault). Then no sidecore can touch
+	 * the device or its owner's memory any more.
+	 */
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		atomic_t *refs = &dev->vqs[i].vq.sc_refs;
+
+		wait_var_event(refs, !atomic_read(refs));
+	}
 }
 
 int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to)
@@ -323,23 +405,19 @@ int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to)
 		return -ENOSPC;
 	start = ktime_get_ns();
 	if (from) {
-		/* Returns between two handler runs of the sidecore. */
-		vsc_sidecore_request(from, vq, false);
+		vsc_sidecore_unassign(from, vq);
 		from->nassigned--;
-	} else {
-		/*
-		 * Kicks stop queueing worker runs. Taking the mutex waits out
-		 * a run in progress; a run still queued takes the mutex after
-		 * us, sees the new mode there and does nothing.
-		 */
-		WRITE_ONCE(vq->mode, VSC_EXEC_SIDECORE);
-		mutex_lock(&vq->mutex);
-		mutex_unlock(&vq->mutex);
 	}
-	vq->sc = to;
+	/*
+	 * From here the old executor does not start another run (it checks
+	 * under vq->mutex); a run in progress ends by itself and the new
+	 * executor's first run takes the mutex after it.
+	 */
+	WRITE_ONCE(vq->sc, to);
 	if (to) {
+		WRITE_ONCE(vq->mode, VSC_EXEC_SIDECORE);
 		to->nassigned++;
-		vsc_sidecore_request(to, vq, true);
+		vsc_sidecore_assign(to, vq);
 	} else {
 		/*
 		 * Notifications were off and the socket unwatched: one run
@@ -368,21 +446,57 @@ int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to)
 
 /* Sidecores by CPU, under vsc_exec_lock. */
 static struct vsc_sidecore **vsc_cores;
+/* Stopped under vsc_exec_lock, their threads not yet gone. */
+static LIST_HEAD(vsc_cores_dying);
+/* Sidecore threads not yet gone, by CPU (wait_var_event). */
+static atomic_t *vsc_cores_live;
 /* CPU time of the sidecore threads that have exited. */
-static u64 vsc_core_cpu_gone;
+static atomic64_t vsc_core_cpu_gone = ATOMIC64_INIT(0);
+/* Serialises the reaping of stopped sidecores. */
+static DEFINE_MUTEX(vsc_reap_lock);
 
 u64 vsc_exec_core_cpu_ns(void)
 {
+	struct vsc_sidecore *sc;
 	unsigned int cpu;
 	u64 ns;
 
 	mutex_lock(&vsc_exec_lock);
-	ns = vsc_core_cpu_gone;
+	ns = atomic64_read(&vsc_core_cpu_gone);
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
 		if (vsc_cores[cpu])
 			ns += vsc_sidecore_cpu_ns(vsc_cores[cpu]);
+	list_for_each_entry(sc, &vsc_cores_dying, dying_node)
+		ns += vsc_sidecore_cpu_ns(sc);
 	mutex_unlock(&vsc_exec_lock);
 	return ns;
+}
+
+void vsc_exec_unlock(void)
+{
+	struct vsc_sidecore *sc, *tmp;
+	LIST_HEAD(dying);
+	int cpu;
+
+	lockdep_assert_held(&vsc_exec_lock);
+	list_splice_init(&vsc_cores_dying, &dying);
+	mutex_unlock(&vsc_exec_lock);
+	if (list_empty(&dying))
+		return;
+	mutex_lock(&vsc_reap_lock);
+	list_for_each_entry_safe(sc, tmp, &dying, dying_node) {
+		cpu = sc->cpu;
+		atomic64_add(vsc_sidecore_destroy(sc), &vsc_core_cpu_gone);
+		if (atomic_dec_and_test(&vsc_cores_live[cpu]))
+			wake_up_var(&vsc_cores_live[cpu]);
+	}
+	mutex_unlock(&vsc_reap_lock);
+}
+
+void vsc_exec_core_wait_gone(int cpu)
+{
+	wait_var_event(&vsc_cores_live[cpu],
+		       !atomic_read(&vsc_cores_live[cpu]));
 }
 
 struct vsc_sidecore *vsc_exec_core(int cpu)
@@ -404,6 +518,7 @@ int vsc_exec_core_start(int cpu)
 				    cpu, PTR_ERR(sc));
 		return PTR_ERR(sc);
 	}
+	atomic_inc(&vsc_cores_live[cpu]);
 	vsc_cores[cpu] = sc;
 	trace_sidecore_state(cpu, true);
 	if (vsc_exec_core_changed)
@@ -428,14 +543,23 @@ void vsc_exec_core_stop(int cpu)
 	if (vsc_exec_core_changed)
 		vsc_exec_core_changed(sc, VSC_CORE_STOPPING);
 	vsc_cores[cpu] = NULL;
-	vsc_core_cpu_gone += vsc_sidecore_destroy(sc);
+	/* The thread ends in vsc_exec_unlock(), outside the lock. */
+	vsc_sidecore_stop(sc);
+	list_add_tail(&sc->dying_node, &vsc_cores_dying);
 	trace_sidecore_state(cpu, false);
 }
 
 int vsc_exec_init(void)
 {
 	vsc_cores = kcalloc(nr_cpu_ids, sizeof(*vsc_cores), GFP_KERNEL);
-	return vsc_cores ? 0 : -ENOMEM;
+	vsc_cores_live = kcalloc(nr_cpu_ids, sizeof(*vsc_cores_live),
+				 GFP_KERNEL);
+	if (!vsc_cores || !vsc_cores_live) {
+		kfree(vsc_cores);
+		kfree(vsc_cores_live);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Every device is closed (the module is going away). */
@@ -446,6 +570,7 @@ void vsc_exec_exit(void)
 	mutex_lock(&vsc_exec_lock);
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
 		vsc_exec_core_stop(cpu);
-	mutex_unlock(&vsc_exec_lock);
+	vsc_exec_unlock();
 	kfree(vsc_cores);
+	kfree(vsc_cores_live);
 }

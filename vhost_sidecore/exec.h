@@ -11,6 +11,15 @@
  * Control (the manager, sysfs, hotplug) moves vqs with vsc_exec_move()
  * under vsc_exec_lock. Lock order: dev->mutex, vsc_exec_lock, vq->mutex.
  *
+ * Tenant isolation: nothing one tenant controls decides how long
+ * vsc_exec_lock is held. A move never waits for a handler run or for a
+ * sidecore: it switches the executor (the vq mutex keeps runs apart and
+ * each executor checks under it that the vq is still its own) and the
+ * sidecore takes the change at its next safe point. Only the owner's
+ * own teardown waits for a sidecore to let go of its vqs, outside the
+ * lock, and a sidecore's runs are bounded by our weights and never
+ * sleep in the owner's page faults (they hand the vq to its worker).
+ *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
 #ifndef VSC_EXEC_H
@@ -83,10 +92,26 @@ void vsc_exec_init_vq(struct vsc_vq *vq);
 void vsc_exec_queue(struct vsc_vq *vq);
 
 /*
- * A sidecore's look at @vq (owner mm active): run the handler if it has
- * work. Frames moved, or -1 if nothing ran.
+ * Every handler run ends at its weight or once it has run this long,
+ * whichever comes first (checked between frames): on a sidecore no vq
+ * keeps the others waiting longer, on a worker no vq holds its mutex
+ * longer.
  */
-int vsc_exec_poll(struct vsc_vq *vq);
+#define VSC_EXEC_TURN_NS	(1 * NSEC_PER_MSEC)
+
+/*
+ * A sidecore's look at @vq (owner mm active): run the handler if it has
+ * work, with page faults off. Frames moved, or -1 if nothing ran.
+ */
+int vsc_exec_poll(struct vsc_sidecore *sc, struct vsc_vq *vq);
+
+/*
+ * A handed-off vq goes back to its sidecore after its hold: 1 ms at
+ * first, doubled on each hand-off within a second of the last one, up
+ * to 1 s.
+ */
+#define VSC_HANDOFF_MIN_NS	(1 * NSEC_PER_MSEC)
+#define VSC_HANDOFF_MAX_NS	(1 * NSEC_PER_SEC)
 
 /* Should a handler that is busy-polling give the CPU back? */
 bool vsc_exec_should_yield(struct vsc_vq *vq);
@@ -102,6 +127,11 @@ void vsc_exec_flush(struct vsc_dev *dev);
  */
 extern struct mutex vsc_exec_lock;
 extern struct list_head vsc_exec_devs;
+/*
+ * Release vsc_exec_lock, then stop and free the sidecores stopped under
+ * it (their threads are waited for outside the lock).
+ */
+void vsc_exec_unlock(void);
 void vsc_exec_dev_add(struct vsc_dev *dev);
 void vsc_exec_dev_del(struct vsc_dev *dev);
 /* Set by the policy: place a new device's vqs (vsc_exec_lock held). */
@@ -127,18 +157,23 @@ extern void (*vsc_exec_broken)(struct vsc_vq *vq);
 
 /*
  * Sidecores, at most one per CPU, all under vsc_exec_lock. Stopping one
- * first moves what it still polls back to the on-demand workers.
+ * first moves what it still polls back to the on-demand workers; its
+ * thread ends in vsc_exec_unlock(). vsc_exec_core_wait_gone() (no lock
+ * held) returns once no sidecore thread of @cpu is left.
  */
 struct vsc_sidecore *vsc_exec_core(int cpu);
 int vsc_exec_core_start(int cpu);
 void vsc_exec_core_stop(int cpu);
+void vsc_exec_core_wait_gone(int cpu);
 /* CPU time of every sidecore thread since load, stopped ones included. */
 u64 vsc_exec_core_cpu_ns(void);
 
 /*
- * Move @vq to sidecore @to, or to its on-demand worker when @to is NULL:
- * stop at a safe point between handler runs, switch, resume. Caller holds
- * vsc_exec_lock. 0, or -ENOSPC when @to polls as many vqs as it can.
+ * Move @vq to sidecore @to, or to its on-demand worker when @to is NULL.
+ * The switch is immediate; a run in progress on the old executor ends
+ * by itself (runs are bounded) and the new one starts after it. Caller
+ * holds vsc_exec_lock; nothing waits. 0, or -ENOSPC when @to polls as
+ * many vqs as it can.
  */
 int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to);
 

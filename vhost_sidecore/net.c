@@ -123,9 +123,13 @@ bool vsc_net_rx_pending(struct vsc_net_vq *nvq)
 
 	if (!sock)
 		return false;
+	/*
+	 * tun frees and replaces its ring when txqueuelen changes, under
+	 * the consumer lock: peek under it too (ptr_ring_empty()).
+	 */
 	if (ring)
 		return READ_ONCE(nvq->rx_head) != READ_ONCE(nvq->rx_tail) ||
-		       !__ptr_ring_empty(ring);
+		       !ptr_ring_empty(ring);
 	return !skb_queue_empty_lockless(&sock->sk->sk_receive_queue);
 }
 
@@ -148,10 +152,17 @@ static bool vsc_net_busy_poll(struct vsc_net_vq *nvq)
 	return false;
 }
 
-static bool vsc_net_over_weight(struct vsc_vq *vq, unsigned int pkts,
+/*
+ * End the run after VSC_NET_WEIGHT_PKTS frames or VSC_NET_WEIGHT_BYTES,
+ * counting every frame handled (moved, dropped or refused), or once its
+ * turn (VSC_EXEC_TURN_NS) is over.
+ */
+static bool vsc_net_over_weight(struct vsc_vq *vq, unsigned int frames,
 				size_t bytes)
 {
-	if (pkts < VSC_NET_WEIGHT_PKTS && bytes < VSC_NET_WEIGHT_BYTES)
+	vq->run_frames = frames;
+	if (frames < VSC_NET_WEIGHT_PKTS && bytes < VSC_NET_WEIGHT_BYTES &&
+	    local_clock() < vq->run_deadline)
 		return false;
 	/* Give others a turn, then come back. */
 	VSC_STAT_INC(&vq->stats, weight_exits);
@@ -176,7 +187,9 @@ static void vsc_net_tx_flush(struct vsc_net_vq *nvq)
 
 	if (!nvq->nxdp)
 		return;
-	err = nvq->sock->ops->sendmsg(nvq->sock, &msg, 0);
+	/* After the fault line of a broken vq, no frame moves. */
+	err = unlikely(nvq->vq.broken) ? -EIO :
+		nvq->sock->ops->sendmsg(nvq->sock, &msg, 0);
 	if (unlikely(err < 0)) {
 		for (i = 0; i < nvq->nxdp; i++)
 			put_page(virt_to_head_page(nvq->xdp[i].data));
@@ -247,26 +260,31 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 	struct vsc_net_vq *nvq = to_net_vq(vq);
 	struct socket *sock = nvq->sock;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-	unsigned int out, in, pkts = 0;
-	size_t total = 0, chain_len, len;
+	unsigned int out, in, budget, pkts = 0, frames = 0;
+	size_t total = 0, bytes = 0, chain_len, len;
 	bool polled = vsc_exec_polled(vq);
 	bool batch;
 	int head, err;
 
-	if (!sock || vq->broken)
+	if (!sock || vsc_vq_halted(vq))
 		return;
 	/* No socket flow control on the batched path: as vhost-net. */
 	batch = nvq->tap && sock->sk->sk_sndbuf == INT_MAX;
 	vsc_vq_disable_notify(vq);
 	vsc_poll_stop(&nvq->sock_poll);
 
-	for (;;) {
+	/* Halted: a used-ring log write broke the vq, or a fault on a sidecore. */
+	while (!vsc_vq_halted(vq)) {
 		if (nvq->nxdp == VSC_NET_TX_BATCH)
 			vsc_net_tx_flush(nvq);
-		if (vq->nheads >= VSC_USED_BATCH)
+		if (vq->nheads >= VSC_USED_BATCH) {
 			vsc_vq_flush_used(vq);
+			if (vsc_vq_halted(vq))
+				break;
+		}
+		budget = VSC_CHAIN_MAX_DESC;
 		head = vsc_vq_get_chain(vq, vq->iov, VSC_MAX_IOV, &out, &in,
-					NULL, NULL);
+					NULL, NULL, &budget);
 		if (unlikely(head == -ENOBUFS)) {
 			vsc_vq_err(vq, -ENOBUFS,
 				   "tx chain needs more than %u segments",
@@ -311,8 +329,10 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 			if (!err)
 				goto sent;
 			if (err == -EFAULT) {
-				vsc_vq_err(vq, -EFAULT,
-					   "tx chain %d: cannot read the frame", head);
+				/* Taken up again by the worker on a sidecore. */
+				vsc_vq_discard(vq, 1);
+				vsc_vq_fault(vq, "tx chain %d: cannot read the frame",
+					     head);
 				break;
 			}
 			if (err == -ENOMEM) {
@@ -343,6 +363,13 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 						       sock->file);
 				break;
 			}
+			if (err == -EFAULT && vq->nofault) {
+				/* Nothing was sent: the worker sends it. */
+				vsc_vq_discard(vq, 1);
+				vsc_vq_fault(vq, "tx chain %d: cannot read the frame",
+					     head);
+				break;
+			}
 			/* The socket refused the frame (bad header...). */
 			VSC_STAT_INC(&vq->stats, drops);
 			goto used;
@@ -351,17 +378,21 @@ sent:
 		pkts++;
 		total += chain_len;
 used:
+		/* Sent or refused, the chain was consumed: it counts. */
 		vq->heads[vq->nheads].id = cpu_to_vsc32(vq, head);
 		vq->heads[vq->nheads].len = 0;
 		vq->nheads++;
-		if (vsc_net_over_weight(vq, pkts, total))
+		frames++;
+		bytes += chain_len;
+		if (vsc_net_over_weight(vq, frames, bytes))
 			break;
 	}
 	vsc_net_tx_flush(nvq);
 	vsc_vq_flush_used(vq);
+	vq->run_frames = frames;
 	VSC_STAT_ADD(&vq->stats, packets, pkts);
 	VSC_STAT_ADD(&vq->stats, bytes, total);
-	if (!pkts)
+	if (!frames)
 		VSC_STAT_INC(&vq->stats, empty_runs);
 }
 
@@ -377,6 +408,8 @@ static int vsc_net_get_rx_bufs(struct vsc_vq *vq,
 			       unsigned int *nseg, struct vsc_log *log,
 			       unsigned int *nlog, unsigned int quota)
 {
+	/* One descriptor budget for all the chains of the frame. */
+	unsigned int budget = VSC_FRAME_MAX_DESC;
 	unsigned int out, in, seg = 0, count = 0, logs = 0, n = 0;
 	u32 len = 0;
 	int head;
@@ -385,7 +418,8 @@ static int vsc_net_get_rx_bufs(struct vsc_vq *vq,
 		if (seg >= VSC_MAX_IOV)
 			goto overrun;
 		head = vsc_vq_get_chain(vq, vq->iov + seg, VSC_MAX_IOV - seg,
-					&out, &in, log ? log + logs : NULL, &n);
+					&out, &in, log ? log + logs : NULL, &n,
+					&budget);
 		if (head == -ENOBUFS)
 			goto overrun;
 		if (head < 0 || head == vq->num) {
@@ -431,7 +465,7 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 	bool mergeable = vsc_vq_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
 	bool logging = vsc_vq_has_feature(vq, VHOST_F_LOG_ALL);
 	size_t hdr_len = nvq->vhost_hlen + nvq->sock_hlen;
-	unsigned int pkts = 0, nseg, nlog = 0;
+	unsigned int pkts = 0, frames = 0, nseg, nlog = 0;
 	bool polled = vsc_exec_polled(vq);
 	bool sock_empty = false;
 	struct iov_iter fixup;
@@ -439,15 +473,18 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 	size_t total = 0;
 	int sock_len, vhost_len, count, err;
 
-	if (!sock || vq->broken)
+	if (!sock || vsc_vq_halted(vq))
 		return;
 	vsc_vq_disable_notify(vq);
 	vsc_poll_stop(&nvq->sock_poll);
 
-	for (;;) {
+	/* Halted: a log write broke the vq, or a fault on a sidecore. */
+	while (!vsc_vq_halted(vq)) {
 		sock_len = vsc_sock_peek_len(nvq);
 		if (!sock_len && vq->busyloop_timeout && !polled) {
 			vsc_vq_flush_used(vq);
+			if (vsc_vq_halted(vq))
+				break;
 			if (vsc_net_busy_poll(nvq))
 				sock_len = vsc_sock_peek_len(nvq);
 		}
@@ -473,13 +510,25 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 			}
 			break;
 		}
+		/*
+		 * A sidecore must not lose the frame to a fault in the copy:
+		 * make sure the buffers take it before taking it.
+		 */
+		if (count <= VSC_MAX_IOV &&
+		    vsc_vq_probe_write(vq, vq->iov, nseg, vhost_len)) {
+			vsc_vq_discard(vq, count);
+			break;
+		}
 		/* The frame we peeked at: hand it to recvmsg() directly. */
 		msg.msg_control = nvq->rx_ring ? nvq->rxq[nvq->rx_head++] : NULL;
+		frames++;
 		if (unlikely(count > VSC_MAX_IOV)) {
 			/* Too big for the posted buffers: drop it. */
 			iov_iter_kvec(&msg.msg_iter, ITER_DEST, &drop, 1, 1);
 			sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
 			VSC_STAT_INC(&vq->stats, drops);
+			if (vsc_net_over_weight(vq, frames, total))
+				break;
 			continue;
 		}
 		iov_iter_init(&msg.msg_iter, ITER_DEST, vq->iov, nseg, vhost_len);
@@ -489,14 +538,22 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 		err = sock->ops->recvmsg(sock, &msg, sock_len,
 					 MSG_DONTWAIT | MSG_TRUNC);
 		if (unlikely(err != sock_len)) {
-			/* Someone else took or changed the frame. */
+			/* Taken or changed by someone else, or not copied. */
 			vsc_vq_discard(vq, count);
+			VSC_STAT_INC(&vq->stats, drops);
+			if (err == -EFAULT && vq->nofault) {
+				vsc_vq_fault(vq, "cannot write an rx frame");
+				break;
+			}
+			if (vsc_net_over_weight(vq, frames, total))
+				break;
 			continue;
 		}
 		if (nvq->vhost_hlen) {
 			if (copy_to_iter(&hdr, sizeof(hdr), &fixup) != sizeof(hdr)) {
 				vsc_vq_discard(vq, count);
-				vsc_vq_err(vq, -EFAULT, "cannot write the rx header");
+				VSC_STAT_INC(&vq->stats, drops);
+				vsc_vq_fault(vq, "cannot write the rx header");
 				break;
 			}
 		} else {
@@ -507,42 +564,46 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 			if (copy_to_iter(&nbufs, sizeof(nbufs), &fixup) !=
 			    sizeof(nbufs)) {
 				vsc_vq_discard(vq, count);
-				vsc_vq_err(vq, -EFAULT, "cannot write num_buffers");
+				VSC_STAT_INC(&vq->stats, drops);
+				vsc_vq_fault(vq, "cannot write num_buffers");
 				break;
 			}
 		}
 		vq->nheads += count;
+		/* Not logged: broken, and the frame is never published. */
 		if (unlikely(logging) &&
 		    vsc_vq_log_write(vq, vq->log, nlog, vhost_len))
 			break;
-		if (vq->nheads >= VSC_USED_BATCH)
-			vsc_vq_flush_used(vq);
 		pkts++;
 		total += vhost_len;
-		if (vsc_net_over_weight(vq, pkts, total))
+		if (vq->nheads >= VSC_USED_BATCH)
+			vsc_vq_flush_used(vq);
+		if (vsc_net_over_weight(vq, frames, total))
 			break;
 	}
 	/* Socket drained: have it wake us when the next frame arrives. */
 	if (sock_empty && !polled)
 		vsc_poll_start(&nvq->sock_poll, sock->file);
 	vsc_vq_flush_used(vq);
+	vq->run_frames = frames;
 	VSC_STAT_ADD(&vq->stats, packets, pkts);
 	VSC_STAT_ADD(&vq->stats, bytes, total);
-	if (!pkts)
+	if (!frames)
 		VSC_STAT_INC(&vq->stats, empty_runs);
 }
 
 /* Polling (sidecores, vq mutex held): would a handler run move frames? */
 static bool vsc_net_tx_has_work(struct vsc_vq *vq)
 {
-	return to_net_vq(vq)->sock && !vq->broken && !vsc_vq_avail_empty(vq);
+	return to_net_vq(vq)->sock && !vsc_vq_halted(vq) &&
+	       !vsc_vq_avail_empty(vq);
 }
 
 static bool vsc_net_rx_has_work(struct vsc_vq *vq)
 {
 	struct vsc_net_vq *nvq = to_net_vq(vq);
 
-	return nvq->sock && !vq->broken && vsc_net_rx_pending(nvq) &&
+	return nvq->sock && !vsc_vq_halted(vq) && vsc_net_rx_pending(nvq) &&
 	       !vsc_vq_avail_empty(vq);
 }
 
@@ -714,6 +775,8 @@ long vsc_net_set_backend(struct vsc_dev *dev, unsigned int index, int fd)
 
 	vsc_poll_stop(&nvq->sock_poll);
 	vsc_net_rx_unconsume(nvq);
+	/* Entries a faulted sidecore run left for its worker. */
+	vsc_vq_flush_used(vq);
 	old_ring = nvq->rx_ring;
 	old_tap = nvq->tap;
 	nvq->tap = sock && sock->sk->sk_family != AF_PACKET;
@@ -760,6 +823,7 @@ void vsc_net_stop(struct vsc_dev *dev)
 		mutex_lock(&nvq->vq.mutex);
 		vsc_poll_stop(&nvq->sock_poll);
 		vsc_net_rx_unconsume(nvq);
+		vsc_vq_flush_used(&nvq->vq);
 		old[i] = nvq->sock;
 		WRITE_ONCE(nvq->sock, NULL);
 		WRITE_ONCE(nvq->rx_ring, NULL);

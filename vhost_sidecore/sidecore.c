@@ -5,19 +5,29 @@
  * One pass looks at every vq once (in the owner's address space, switched
  * only when the owner changes: vqs are kept grouped by mm) and runs the
  * handler of those with work; each run is bounded by the backend's
- * weights. Between passes the thread applies requests, reports quiescent
- * states and yields to anything else runnable on its CPU.
+ * weights and by a turn of VSC_EXEC_TURN_NS, and never sleeps in a page
+ * fault (exec.c). Between vqs the thread takes changes of its list, and
+ * yields to anything else runnable on its CPU; between passes it reports
+ * quiescent states.
+ *
+ * The thread runs with migration disabled: it is bound to its CPU, and
+ * when that CPU goes down the scheduler must leave it there (it would
+ * otherwise push it away, holding an owner's mm, before our hotplug
+ * callback stops it: "no longer affine").
  *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
 
 #include <linux/kthread.h>
+#include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/wait_bit.h>
 
 #include "dev.h"
 #include "exec.h"
@@ -38,49 +48,61 @@ static void vsc_sidecore_use_mm(struct vsc_sidecore *sc, struct mm_struct *mm)
 	sc->mm = mm;
 }
 
-/*
- * Let others run. Before being switched out, leave the owner's address
- * space: while our CPU goes down the scheduler pushes us (bound, not a
- * per-CPU kthread) off it at that moment, and a kernel thread holding a
- * user mm is then reported as "no longer affine". The next look at a vq
- * takes the mm again.
- */
-static void vsc_sidecore_yield(struct vsc_sidecore *sc)
+/* Owner mm first (fewer switches), then device and vq: a stable order. */
+static int vsc_vq_cmp(const void *a, const void *b)
 {
-	if (need_resched())
-		vsc_sidecore_use_mm(sc, NULL);
-	cond_resched();
+	const struct vsc_vq *x = *(const struct vsc_vq * const *)a;
+	const struct vsc_vq *y = *(const struct vsc_vq * const *)b;
+	unsigned long mx = (unsigned long)x->dev->mm;
+	unsigned long my = (unsigned long)y->dev->mm;
+
+	if (mx != my)
+		return mx < my ? -1 : 1;
+	if (x->dev->id != y->dev->id)
+		return x->dev->id < y->dev->id ? -1 : 1;
+	return (int)x->index - (int)y->index;
 }
 
-static void vsc_sidecore_apply(struct vsc_sidecore *sc)
+static void vsc_vq_put_ref(struct vsc_vq *vq)
 {
-	struct vsc_vq *vq = sc->req_vq;
-	unsigned int i, at;
+	atomic_t *refs = &vq->sc_refs;
 
-	if (sc->req_add) {
-		/* Next to the other vqs of the same owner, if any. */
-		at = sc->nvqs;
-		for (i = 0; i < sc->nvqs; i++)
-			if (sc->vqs[i]->dev->mm == vq->dev->mm)
-				at = i + 1;
-		memmove(&sc->vqs[at + 1], &sc->vqs[at],
-			(sc->nvqs - at) * sizeof(*sc->vqs));
-		sc->vqs[at] = vq;
-		sc->nvqs++;
-	} else {
-		for (i = 0; i < sc->nvqs && sc->vqs[i] != vq; i++)
-			;
-		if (i < sc->nvqs) {
-			memmove(&sc->vqs[i], &sc->vqs[i + 1],
-				(sc->nvqs - i - 1) * sizeof(*sc->vqs));
-			sc->nvqs--;
-		}
-		/* The owner may go away as soon as we complete. */
-		vsc_sidecore_use_mm(sc, NULL);
+	/* The owner's teardown may free the vq as soon as this is zero. */
+	if (atomic_dec_and_test(refs))
+		wake_up_var(refs);
+}
+
+/*
+ * Take the assigned list as the new poll array: references on the new
+ * vqs first, then drop those of the old array (after leaving the mm,
+ * which may be the one of a device going away).
+ */
+static void vsc_sidecore_sync(struct vsc_sidecore *sc)
+{
+	struct vsc_vq *vq;
+	unsigned int n = 0, i;
+
+	vsc_sidecore_use_mm(sc, NULL);
+	spin_lock(&sc->lock);
+	WRITE_ONCE(sc->dirty, false);
+	list_for_each_entry(vq, &sc->assigned, sc_node) {
+		if (WARN_ON_ONCE(n == VSC_SIDECORE_MAX_VQS))
+			break;
+		atomic_inc(&vq->sc_refs);
+		sc->next[n++] = vq;
 	}
-	/* Release: the requester may reuse the slot once it sees this. */
-	smp_store_release(&sc->req_pending, 0);
-	complete(&sc->req_done);
+	spin_unlock(&sc->lock);
+	sort(sc->next, n, sizeof(*sc->next), vsc_vq_cmp, NULL);
+	for (i = 0; i < sc->nvqs; i++)
+		vsc_vq_put_ref(sc->vqs[i]);
+	swap(sc->vqs, sc->next);
+	sc->nvqs = n;
+}
+
+static bool vsc_sidecore_wanted(const struct vsc_sidecore *sc)
+{
+	return READ_ONCE(sc->dirty) || READ_ONCE(sc->stopping) ||
+	       kthread_should_stop();
 }
 
 static void vsc_sidecore_pass(struct vsc_sidecore *sc)
@@ -92,18 +114,21 @@ static void vsc_sidecore_pass(struct vsc_sidecore *sc)
 	for (i = 0; i < sc->nvqs; i++) {
 		struct vsc_vq *vq = sc->vqs[i];
 
-		/* Stable: the device leaves the sidecore before its owner. */
+		/* Cheap look first: moved away, or with its worker. */
+		if (READ_ONCE(vq->sc) != sc || READ_ONCE(vq->handoff))
+			continue;
+		/* Stable: our reference keeps the device and its owner. */
 		vsc_sidecore_use_mm(sc, vq->dev->mm);
-		n = vsc_exec_poll(vq);
+		n = vsc_exec_poll(sc, vq);
 		if (n >= 0) {
 			runs++;
 			pkts += n;
 		}
-		/* A request waits: apply it before the next vq. */
-		if (smp_load_acquire(&sc->req_pending))
+		/* The list changed or we are to stop: take it now. */
+		if (vsc_sidecore_wanted(sc))
 			break;
 		/* Many busy vqs make a long pass: yield inside it too. */
-		vsc_sidecore_yield(sc);
+		cond_resched();
 	}
 	now = local_clock();
 	VSC_STAT_INC(&sc->stats, passes);
@@ -120,23 +145,22 @@ static void vsc_sidecore_pass(struct vsc_sidecore *sc)
 static int vsc_sidecore_fn(void *data)
 {
 	struct vsc_sidecore *sc = data;
+	unsigned int i;
 
+	migrate_disable();
 	for (;;) {
-		/* Acquire: the request's vq and op are visible. */
-		if (smp_load_acquire(&sc->req_pending)) {
-			vsc_sidecore_apply(sc);
+		if (READ_ONCE(sc->stopping) || kthread_should_stop())
+			break;
+		if (READ_ONCE(sc->dirty)) {
+			vsc_sidecore_sync(sc);
 			continue;
 		}
 		if (!sc->nvqs) {
-			/* Park: sleep until a vq or a stop request arrives. */
+			/* Park: sleep until the list changes or a stop. */
 			vsc_sidecore_use_mm(sc, NULL);
 			set_current_state(TASK_INTERRUPTIBLE);
-			if (kthread_should_stop()) {
-				__set_current_state(TASK_RUNNING);
-				break;
-			}
 			/* Ordered by set_current_state() / wake_up_process(). */
-			if (!smp_load_acquire(&sc->req_pending)) {
+			if (!vsc_sidecore_wanted(sc)) {
 				WRITE_ONCE(sc->parked, true);
 				schedule();
 				WRITE_ONCE(sc->parked, false);
@@ -144,14 +168,25 @@ static int vsc_sidecore_fn(void *data)
 			__set_current_state(TASK_RUNNING);
 			continue;
 		}
-		if (kthread_should_stop())
-			break;
 		vsc_sidecore_pass(sc);
-		vsc_sidecore_yield(sc);
+		cond_resched();
 		/* RCU-tasks quiescent state too, once per pass. */
 		cond_resched_tasks_rcu_qs();
 	}
+	/* Let go of every vq: owners may be waiting in their teardown. */
 	vsc_sidecore_use_mm(sc, NULL);
+	for (i = 0; i < sc->nvqs; i++)
+		vsc_vq_put_ref(sc->vqs[i]);
+	sc->nvqs = 0;
+	migrate_enable();
+	/* Wait to be reaped (kthread_stop) rather than exit on our own. */
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
 	return 0;
 }
 
@@ -166,14 +201,17 @@ struct vsc_sidecore *vsc_sidecore_create(int cpu)
 		return ERR_PTR(-ENOMEM);
 	sc->vqs = kcalloc_node(VSC_SIDECORE_MAX_VQS, sizeof(*sc->vqs),
 			       GFP_KERNEL, node);
-	if (!sc->vqs) {
-		kfree(sc);
-		return ERR_PTR(-ENOMEM);
-	}
+	sc->next = kcalloc_node(VSC_SIDECORE_MAX_VQS, sizeof(*sc->next),
+				GFP_KERNEL, node);
+	if (!sc->vqs || !sc->next)
+		goto err;
 	sc->cpu = cpu;
-	init_completion(&sc->req_done);
+	spin_lock_init(&sc->lock);
+	INIT_LIST_HEAD(&sc->assigned);
+	INIT_LIST_HEAD(&sc->dying_node);
 	task = kthread_create_on_cpu(vsc_sidecore_fn, sc, cpu, "vsc-core/%u");
 	if (IS_ERR(task)) {
+		kfree(sc->next);
 		kfree(sc->vqs);
 		kfree(sc);
 		return ERR_CAST(task);
@@ -183,6 +221,17 @@ struct vsc_sidecore *vsc_sidecore_create(int cpu)
 	sc->task = task;
 	wake_up_process(task);
 	return sc;
+err:
+	kfree(sc->next);
+	kfree(sc->vqs);
+	kfree(sc);
+	return ERR_PTR(-ENOMEM);
+}
+
+void vsc_sidecore_stop(struct vsc_sidecore *sc)
+{
+	WRITE_ONCE(sc->stopping, true);
+	wake_up_process(sc->task);
 }
 
 u64 vsc_sidecore_destroy(struct vsc_sidecore *sc)
@@ -193,6 +242,7 @@ u64 vsc_sidecore_destroy(struct vsc_sidecore *sc)
 	kthread_stop(sc->task);
 	ns = sc->task->se.sum_exec_runtime;
 	put_task_struct(sc->task);
+	kfree(sc->next);
 	kfree(sc->vqs);
 	kfree(sc);
 	return ns;
@@ -203,17 +253,22 @@ u64 vsc_sidecore_cpu_ns(const struct vsc_sidecore *sc)
 	return READ_ONCE(sc->task->se.sum_exec_runtime);
 }
 
-void vsc_sidecore_request(struct vsc_sidecore *sc, struct vsc_vq *vq,
-			  bool add)
+void vsc_sidecore_assign(struct vsc_sidecore *sc, struct vsc_vq *vq)
 {
-	reinit_completion(&sc->req_done);
-	sc->req_vq = vq;
-	sc->req_add = add;
-	/* Release: the thread sees req_vq and req_add with the flag. */
-	smp_store_release(&sc->req_pending, 1);
-	/* Orders the flag before the thread's state check. */
+	spin_lock(&sc->lock);
+	list_add_tail(&vq->sc_node, &sc->assigned);
+	WRITE_ONCE(sc->dirty, true);
+	spin_unlock(&sc->lock);
 	wake_up_process(sc->task);
-	wait_for_completion(&sc->req_done);
+}
+
+void vsc_sidecore_unassign(struct vsc_sidecore *sc, struct vsc_vq *vq)
+{
+	spin_lock(&sc->lock);
+	list_del_init(&vq->sc_node);
+	WRITE_ONCE(sc->dirty, true);
+	spin_unlock(&sc->lock);
+	wake_up_process(sc->task);
 }
 
 bool vsc_sidecore_parked(const struct vsc_sidecore *sc)

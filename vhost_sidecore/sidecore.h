@@ -4,17 +4,23 @@
  * virtqueues assigned to them (of any device, any owner) with guest
  * notifications off. A sidecore with nothing to poll sleeps.
  *
- * The vq array belongs to the thread. Others change it only by posting a
- * request (add or remove one vq) and waiting for the thread to apply it
- * at a safe point between two handler runs; requests are serialised by
- * vsc_exec_lock, so one slot per sidecore is enough.
+ * Assignment never waits for the thread. vsc_exec_move() (under
+ * vsc_exec_lock) puts a vq on or takes it off sc->assigned, under the
+ * spinlock sc->lock, and marks the list dirty; the thread copies the
+ * list into its private poll array at its next safe point, taking a
+ * reference (vq->sc_refs) on each vq it polls and dropping those of the
+ * array it replaces. A device's teardown waits, outside vsc_exec_lock,
+ * for its vqs' references to drop to zero. Stopping is the same: a flag
+ * the thread sees between two runs; the thread is then reaped by
+ * vsc_exec_unlock().
  *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
 #ifndef VSC_SIDECORE_H
 #define VSC_SIDECORE_H
 
-#include <linux/completion.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 struct mm_struct;
@@ -39,33 +45,37 @@ struct vsc_sidecore {
 	int cpu;
 	struct task_struct *task;
 	unsigned int nassigned;		/* vqs given to it (vsc_exec_lock) */
+	struct list_head dying_node;	/* vsc_exec.c, after a stop */
+
+	/* What it should poll: written under vsc_exec_lock and lock. */
+	spinlock_t lock;
+	struct list_head assigned;	/* vsc_vq.sc_node */
+	bool dirty;			/* assigned changed since the copy */
+	bool stopping;
 
 	/* Thread-private: the vqs polled, grouped by owner mm. */
 	struct vsc_vq **vqs;
+	struct vsc_vq **next;		/* scratch for the next copy */
 	unsigned int nvqs;
 	struct mm_struct *mm;		/* address space in use, or NULL */
 	bool parked;			/* sleeping with nothing to poll */
-
-	/* The request slot. */
-	struct vsc_vq *req_vq;
-	bool req_add;
-	int req_pending;		/* READ_ONCE/WRITE_ONCE + barriers */
-	struct completion req_done;
 
 	struct vsc_core_stats stats;
 };
 
 struct vsc_sidecore *vsc_sidecore_create(int cpu);
+/* Ask the thread to end (any context, vsc_exec_lock held); no wait. */
+void vsc_sidecore_stop(struct vsc_sidecore *sc);
 /*
- * Stop the thread and free; nothing may be assigned any more. Returns
- * the CPU time the thread used in its life.
+ * Wait for the thread after vsc_sidecore_stop() and free; nothing may be
+ * assigned any more. Returns the CPU time the thread used in its life.
  */
 u64 vsc_sidecore_destroy(struct vsc_sidecore *sc);
 /* CPU time the thread used so far. */
 u64 vsc_sidecore_cpu_ns(const struct vsc_sidecore *sc);
-/* Add or remove @vq; returns once the thread has done it. */
-void vsc_sidecore_request(struct vsc_sidecore *sc, struct vsc_vq *vq,
-			  bool add);
+/* Put @vq on / take it off the list the thread polls (no wait). */
+void vsc_sidecore_assign(struct vsc_sidecore *sc, struct vsc_vq *vq);
+void vsc_sidecore_unassign(struct vsc_sidecore *sc, struct vsc_vq *vq);
 /* Is the thread sleeping with nothing to poll? (a hint) */
 bool vsc_sidecore_parked(const struct vsc_sidecore *sc);
 void vsc_core_stats_read(const struct vsc_sidecore *sc,

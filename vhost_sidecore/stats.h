@@ -24,6 +24,9 @@ struct vsc_vq_stats {
 	u64 weight_exits;	/* runs cut short by the fairness weight */
 	u64 drops;		/* frames dropped (send error, oversize rx) */
 	u64 errors;		/* times the vq was marked broken */
+	u64 handoffs;		/* sidecore runs handed to the worker */
+	u64 run_ns_max;		/* longest handler run */
+	u64 run_frames_max;	/* most frames handled in one run */
 };
 
 #define VSC_STAT_ADD(s, field, v) WRITE_ONCE((s)->field, (s)->field + (v))
@@ -42,6 +45,9 @@ static inline void vsc_stats_read(const struct vsc_vq_stats *s,
 	out->weight_exits = READ_ONCE(s->weight_exits);
 	out->drops = READ_ONCE(s->drops);
 	out->errors = READ_ONCE(s->errors);
+	out->handoffs = READ_ONCE(s->handoffs);
+	out->run_ns_max = READ_ONCE(s->run_ns_max);
+	out->run_frames_max = READ_ONCE(s->run_frames_max);
 }
 
 #endif /* VSC_STATS_H */

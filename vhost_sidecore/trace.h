@@ -34,6 +34,29 @@ TRACE_EVENT(vq_move,
 		  __entry->vq, __entry->from, __entry->to, __entry->ns)
 );
 
+/*
+ * A sidecore handed a vq to its on-demand worker (a fault that would
+ * sleep, or dirty logging) for at least @hold_ns.
+ */
+TRACE_EVENT(vq_handoff,
+	TP_PROTO(int dev, unsigned int vq, int cpu, u64 hold_ns),
+	TP_ARGS(dev, vq, cpu, hold_ns),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned int, vq)
+		__field(int, cpu)
+		__field(u64, hold_ns)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->vq = vq;
+		__entry->cpu = cpu;
+		__entry->hold_ns = hold_ns;
+	),
+	TP_printk("dev=%d vq=%u cpu=%d hold_ns=%llu", __entry->dev,
+		  __entry->vq, __entry->cpu, __entry->hold_ns)
+);
+
 /* A sidecore thread was started or stopped on @cpu. */
 TRACE_EVENT(sidecore_state,
 	TP_PROTO(int cpu, bool running),

@@ -40,6 +40,7 @@ struct vsc_chain {
 	struct vsc_log *log;
 	unsigned int nlog;
 	unsigned int head;
+	unsigned int *budget;		/* descriptors it may still read */
 };
 
 int vsc_vq_alloc(struct vsc_vq *vq)
@@ -93,30 +94,60 @@ void vsc_vq_reset(struct vsc_vq *vq)
 	vq->call_ctx = NULL;
 	vq->err_ctx = NULL;
 	vq->broken = false;
+	vq->faulted = false;
+	vq->nofault = false;
+	vq->run_deadline = 0;
 	vq->nheads = 0;
 }
 
-int vsc_vq_err(struct vsc_vq *vq, int err, const char *fmt, ...)
+static __printf(3, 0) int vsc_vq_verr(struct vsc_vq *vq, int err,
+					 const char *fmt, va_list args)
 {
 	struct va_format vaf;
-	va_list args;
+	va_list aq;
 
 	if (vq->broken)
 		return err;
 	vq->broken = true;
 	VSC_STAT_INC(&vq->stats, errors);
+	/* The line and the event together: one guest cannot flood either. */
 	if (__ratelimit(&vq->dev->err_rs)) {
-		va_start(args, fmt);
+		va_copy(aq, args);
 		vaf.fmt = fmt;
-		vaf.va = &args;
+		vaf.va = &aq;
 		pr_warn("device %d (owner pid %d) vq %u stopped: %pV\n",
 			vq->dev->id, vq->dev->owner_pid, vq->index, &vaf);
-		va_end(args);
+		va_end(aq);
+		if (vsc_exec_broken)
+			vsc_exec_broken(vq);
 	}
 	if (vq->err_ctx)
 		vsc_eventfd_signal(vq->err_ctx);
-	if (vsc_exec_broken)
-		vsc_exec_broken(vq);
+	return err;
+}
+
+int vsc_vq_err(struct vsc_vq *vq, int err, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	err = vsc_vq_verr(vq, err, fmt, args);
+	va_end(args);
+	return err;
+}
+
+int vsc_vq_fault(struct vsc_vq *vq, const char *fmt, ...)
+{
+	va_list args;
+	int err;
+
+	if (vq->nofault) {
+		vq->faulted = true;
+		return -EFAULT;
+	}
+	va_start(args, fmt);
+	err = vsc_vq_verr(vq, -EFAULT, fmt, args);
+	va_end(args);
 	return err;
 }
 
@@ -226,7 +257,8 @@ static int vsc_log_range(void __user *log_base, u64 gpa, u64 len)
 	return 0;
 }
 
-static void vsc_log_used(struct vsc_vq *vq, u64 offset, u64 len)
+/* Log a used ring write; an error breaks the vq and must stop the run. */
+static int vsc_log_used(struct vsc_vq *vq, u64 offset, u64 len)
 {
 	int r;
 
@@ -234,9 +266,11 @@ static void vsc_log_used(struct vsc_vq *vq, u64 offset, u64 len)
 	smp_wmb();
 	r = vsc_log_range(vq->log_base, vq->log_addr + offset, len);
 	if (r)
-		vsc_vq_err(vq, r, "cannot log used ring write at +%llu", offset);
-	else if (vq->log_ctx)
+		return vsc_vq_err(vq, r, "cannot log used ring write at +%llu",
+				  offset);
+	if (vq->log_ctx)
 		vsc_eventfd_signal(vq->log_ctx);
+	return 0;
 }
 
 int vsc_vq_log_write(struct vsc_vq *vq, const struct vsc_log *log,
@@ -281,22 +315,23 @@ static __virtio16 __user *vsc_avail_event(const struct vsc_vq *vq)
 static int vsc_vq_write_used_flags(struct vsc_vq *vq)
 {
 	if (__put_user(cpu_to_vsc16(vq, vq->used_flags), &vq->used->flags))
-		return vsc_vq_err(vq, -EFAULT, "cannot write used flags at %p",
-				  &vq->used->flags);
+		return vsc_vq_fault(vq, "cannot write used flags at %p",
+				    &vq->used->flags);
 	if (unlikely(vq->log_used))
-		vsc_log_used(vq, offsetof(struct vring_used, flags),
-			     sizeof(vq->used->flags));
+		return vsc_log_used(vq, offsetof(struct vring_used, flags),
+				    sizeof(vq->used->flags));
 	return 0;
 }
 
 static int vsc_vq_write_avail_event(struct vsc_vq *vq)
 {
 	if (__put_user(cpu_to_vsc16(vq, vq->avail_idx), vsc_avail_event(vq)))
-		return vsc_vq_err(vq, -EFAULT, "cannot write avail event at %p",
-				  vsc_avail_event(vq));
+		return vsc_vq_fault(vq, "cannot write avail event at %p",
+				    vsc_avail_event(vq));
 	if (unlikely(vq->log_used))
-		vsc_log_used(vq, (void __user *)vsc_avail_event(vq) -
-			     (void __user *)vq->used, sizeof(__virtio16));
+		return vsc_log_used(vq, (void __user *)vsc_avail_event(vq) -
+				    (void __user *)vq->used,
+				    sizeof(__virtio16));
 	return 0;
 }
 
@@ -334,8 +369,8 @@ static int vsc_vq_fetch_avail_idx(struct vsc_vq *vq)
 	u16 idx;
 
 	if (__get_user(raw, &vq->avail->idx))
-		return vsc_vq_err(vq, -EFAULT, "cannot read avail index at %p",
-				  &vq->avail->idx);
+		return vsc_vq_fault(vq, "cannot read avail index at %p",
+				    &vq->avail->idx);
 	idx = vsc16_to_cpu(vq, raw);
 	if (unlikely((u16)(idx - vq->last_avail_idx) > vq->num))
 		return vsc_vq_err(vq, -EINVAL,
@@ -415,6 +450,17 @@ static int vsc_segs_read(const struct iovec *seg, int nseg, size_t off,
 	return len ? -EFAULT : 0;
 }
 
+/* Count one descriptor read against the chain's budget. */
+static int vsc_chain_take(struct vsc_vq *vq, struct vsc_chain *c)
+{
+	if (unlikely(!*c->budget))
+		return vsc_vq_err(vq, -E2BIG,
+				  "chain %u: more descriptors than the %u one chain may read",
+				  c->head, VSC_CHAIN_MAX_DESC);
+	(*c->budget)--;
+	return 0;
+}
+
 static int vsc_chain_indirect(struct vsc_vq *vq, struct vsc_chain *c,
 			      const struct vsc_desc *ind, unsigned int at)
 {
@@ -444,11 +490,14 @@ static int vsc_chain_indirect(struct vsc_vq *vq, struct vsc_chain *c,
 			return vsc_vq_err(vq, -EINVAL,
 					  "chain %u: loop in indirect table of %u",
 					  c->head, count);
+		r = vsc_chain_take(vq, c);
+		if (r)
+			return r;
 		if (vsc_segs_read(table, nseg, i * sizeof(raw), &raw,
 				  sizeof(raw)))
-			return vsc_vq_err(vq, -EFAULT,
-					  "chain %u: cannot read indirect descriptor %u",
-					  c->head, i);
+			return vsc_vq_fault(vq,
+					    "chain %u: cannot read indirect descriptor %u",
+					    c->head, i);
 		vsc_desc_decode(vq, &raw, &d);
 		if (d.flags & VRING_DESC_F_INDIRECT)
 			return vsc_vq_err(vq, -EINVAL,
@@ -470,9 +519,11 @@ static int vsc_chain_indirect(struct vsc_vq *vq, struct vsc_chain *c,
 int vsc_vq_get_chain(struct vsc_vq *vq, struct iovec *iov,
 		     unsigned int iov_max, unsigned int *out,
 		     unsigned int *in, struct vsc_log *log,
-		     unsigned int *nlog)
+		     unsigned int *nlog, unsigned int *budget)
 {
-	struct vsc_chain c = { .iov = iov, .iov_max = iov_max, .log = log };
+	struct vsc_chain c = {
+		.iov = iov, .iov_max = iov_max, .log = log, .budget = budget,
+	};
 	u16 last = vq->last_avail_idx;
 	unsigned int i, seen = 0;
 	struct vring_desc raw;
@@ -489,8 +540,8 @@ int vsc_vq_get_chain(struct vsc_vq *vq, struct iovec *iov,
 	}
 
 	if (__get_user(raw_head, &vq->avail->ring[last & (vq->num - 1)]))
-		return vsc_vq_err(vq, -EFAULT, "cannot read avail entry %u",
-				  last & (vq->num - 1));
+		return vsc_vq_fault(vq, "cannot read avail entry %u",
+				    last & (vq->num - 1));
 	c.head = vsc16_to_cpu(vq, raw_head);
 	if (unlikely(c.head >= vq->num))
 		return vsc_vq_err(vq, -EINVAL,
@@ -503,14 +554,22 @@ int vsc_vq_get_chain(struct vsc_vq *vq, struct iovec *iov,
 			return vsc_vq_err(vq, -EINVAL,
 					  "chain %u: descriptor loop (more than %u links)",
 					  c.head, vq->num);
+		r = vsc_chain_take(vq, &c);
+		if (r)
+			return r;
 		if (__copy_from_user(&raw, vq->desc + i, sizeof(raw)))
-			return vsc_vq_err(vq, -EFAULT,
-					  "cannot read descriptor %u", i);
+			return vsc_vq_fault(vq, "cannot read descriptor %u", i);
 		vsc_desc_decode(vq, &raw, &d);
-		if (d.flags & VRING_DESC_F_INDIRECT)
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			/* The spec forbids it; it would chain tables. */
+			if (unlikely(d.flags & VRING_DESC_F_NEXT))
+				return vsc_vq_err(vq, -EINVAL,
+						  "chain %u: descriptor %u has both INDIRECT and NEXT",
+						  c.head, i);
 			r = vsc_chain_indirect(vq, &c, &d, i);
-		else
+		} else {
 			r = vsc_chain_add(vq, &c, &d, i);
+		}
 		if (r)
 			return r;
 		if (!(d.flags & VRING_DESC_F_NEXT))
@@ -539,6 +598,7 @@ int vsc_vq_add_used(struct vsc_vq *vq, const struct vring_used_elem *heads,
 		    unsigned int count)
 {
 	u16 old = vq->last_used_idx, idx = old, new = old + count;
+	int r;
 
 	if (!count)
 		return 0;
@@ -548,13 +608,16 @@ int vsc_vq_add_used(struct vsc_vq *vq, const struct vring_used_elem *heads,
 		unsigned int n = min(count, vq->num - start);
 
 		if (__copy_to_user(&vq->used->ring[start], heads,
-				 n * sizeof(*heads)))
-			return vsc_vq_err(vq, -EFAULT,
-					  "cannot write used entries at %p",
-					  &vq->used->ring[start]);
-		if (unlikely(vq->log_used))
-			vsc_log_used(vq, offsetof(struct vring_used, ring) +
-				     start * sizeof(*heads), n * sizeof(*heads));
+				   n * sizeof(*heads)))
+			return vsc_vq_fault(vq, "cannot write used entries at %p",
+					    &vq->used->ring[start]);
+		if (unlikely(vq->log_used)) {
+			r = vsc_log_used(vq, offsetof(struct vring_used, ring) +
+					 start * sizeof(*heads),
+					 n * sizeof(*heads));
+			if (r)
+				return r;
+		}
 		heads += n;
 		count -= n;
 		idx += n;
@@ -562,15 +625,15 @@ int vsc_vq_add_used(struct vsc_vq *vq, const struct vring_used_elem *heads,
 	/* Entries before the index that publishes them. */
 	smp_wmb();
 	if (__put_user(cpu_to_vsc16(vq, new), &vq->used->idx))
-		return vsc_vq_err(vq, -EFAULT, "cannot write used index at %p",
-				  &vq->used->idx);
-	if (unlikely(vq->log_used))
-		vsc_log_used(vq, offsetof(struct vring_used, idx),
-			     sizeof(vq->used->idx));
+		return vsc_vq_fault(vq, "cannot write used index at %p",
+				    &vq->used->idx);
 	vq->last_used_idx = new;
 	/* Used index wrapped past the last signalled value: forget it. */
 	if (unlikely((u16)(new - vq->signalled_used) < (u16)(new - old)))
 		vq->signalled_used_valid = false;
+	if (unlikely(vq->log_used))
+		return vsc_log_used(vq, offsetof(struct vring_used, idx),
+				    sizeof(vq->used->idx));
 	return 0;
 }
 
@@ -607,7 +670,7 @@ static bool vsc_vq_need_signal(struct vsc_vq *vq)
 
 void vsc_vq_signal(struct vsc_vq *vq)
 {
-	if (vq->call_ctx && vsc_vq_need_signal(vq)) {
+	if (vq->call_ctx && !vq->broken && vsc_vq_need_signal(vq)) {
 		vsc_eventfd_signal(vq->call_ctx);
 		VSC_STAT_INC(&vq->stats, signals);
 	}
@@ -619,9 +682,42 @@ void vsc_vq_flush_used(struct vsc_vq *vq)
 
 	if (!n)
 		return;
+	/* Broken: nothing more reaches the guest. */
+	if (vq->broken) {
+		vq->nheads = 0;
+		return;
+	}
+	if (vsc_vq_add_used(vq, vq->heads, n)) {
+		/* Faulted: the worker publishes them (rewriting is harmless). */
+		if (vq->broken)
+			vq->nheads = 0;
+		return;
+	}
 	vq->nheads = 0;
-	if (!vsc_vq_add_used(vq, vq->heads, n))
-		vsc_vq_signal(vq);
+	vsc_vq_signal(vq);
+}
+
+int vsc_vq_probe_write(struct vsc_vq *vq, const struct iovec *iov,
+		       unsigned int nseg, size_t len)
+{
+	unsigned int i;
+
+	if (!vq->nofault)
+		return 0;
+	for (i = 0; i < nseg && len; i++) {
+		unsigned long addr = (unsigned long)iov[i].iov_base;
+		size_t n = min(len, iov[i].iov_len);
+		unsigned long end = addr + n;
+
+		len -= n;
+		while (addr < end) {
+			if (put_user(0, (u8 __user *)addr))
+				return vsc_vq_fault(vq, "rx buffer at 0x%lx is not writable",
+						    addr);
+			addr = PAGE_ALIGN(addr + 1);
+		}
+	}
+	return 0;
 }
 
 bool vsc_vq_avail_empty(struct vsc_vq *vq)
@@ -634,13 +730,18 @@ bool vsc_vq_avail_empty(struct vsc_vq *vq)
 
 bool vsc_vq_enable_notify(struct vsc_vq *vq)
 {
+	int r;
+
 	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
 		return false;
 	vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
-	if (!vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
-		if (vsc_vq_write_used_flags(vq))
-			return false;
-	} else if (vsc_vq_write_avail_event(vq)) {
+	if (!vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
+		r = vsc_vq_write_used_flags(vq);
+	else
+		r = vsc_vq_write_avail_event(vq);
+	if (r) {
+		/* Not written: the next run writes it again. */
+		vq->used_flags |= VRING_USED_F_NO_NOTIFY;
 		return false;
 	}
 	/* Flag out, then look again: the guest may have added meanwhile. */
@@ -653,6 +754,7 @@ void vsc_vq_disable_notify(struct vsc_vq *vq)
 	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
 		return;
 	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
-	if (!vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
-		vsc_vq_write_used_flags(vq);
+	if (!vsc_vq_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) &&
+	    vsc_vq_write_used_flags(vq))
+		vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
 }

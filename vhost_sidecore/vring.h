@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uio.h>
+#include <linux/vhost_types.h>
 #include <linux/virtio_byteorder.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -26,10 +27,25 @@
 #define VSC_MAX_IOV		UIO_MAXIOV
 /* Used entries batched before they are published (vhost-net: 64). */
 #define VSC_USED_BATCH		64
+/*
+ * Descriptors one chain may read, ring and indirect table together,
+ * zero-length ones included: as many as it may have segments, plus the
+ * one that points to its indirect table. A guest cannot make one chain
+ * cost more than that.
+ */
+#define VSC_CHAIN_MAX_DESC	(VSC_MAX_IOV + 1)
+/* ... and one rx frame, over all the chains it takes. */
+#define VSC_FRAME_MAX_DESC	(2 * VSC_MAX_IOV)
 
 struct eventfd_ctx;
 struct file;
 struct vsc_dev;
+
+/*
+ * SET_VRING_BUSYLOOP_TIMEOUT above this many microseconds is refused
+ * (EINVAL): a busy poll spins on the vq's worker with the vq held.
+ */
+#define VSC_BUSYLOOP_MAX_US	10000
 
 /* Guest-physical extent of a writable descriptor, for dirty logging. */
 struct vsc_log {
@@ -85,10 +101,34 @@ struct vsc_vq {
 	void (*handle)(struct vsc_vq *vq);
 	bool broken;
 
+	/*
+	 * The current handler run (under mutex). A sidecore's run may not
+	 * sleep in a page fault of the owner (nofault): a guest-memory
+	 * access that would have slept sets faulted instead of breaking
+	 * the vq, the run stops where it can be taken up again, and the vq
+	 * is handed to its worker (exec.c). run_deadline (local_clock)
+	 * bounds the run by time (VSC_EXEC_TURN_NS).
+	 */
+	bool nofault;
+	bool faulted;
+	u64 run_deadline;
+	unsigned int run_frames;	/* frames handled, moved or dropped */
+
 	/* Executor (exec.c): mode changes only in vsc_exec_move(). */
 	enum vsc_exec_mode mode;
 	struct vsc_work work;
 	struct vsc_sidecore *sc;	/* under vsc_exec_lock; NULL: worker */
+	struct list_head sc_node;	/* on sc->assigned, under sc->lock */
+	atomic_t sc_refs;		/* sidecore poll lists that hold it */
+	/*
+	 * Handed off: assigned to a sidecore but run by its worker, after
+	 * a sidecore run hit a fault that would sleep or found dirty
+	 * logging on. Set by the sidecore, cleared by the worker (mutex).
+	 */
+	bool handoff;
+	u64 handoff_until;		/* the worker gives it back after */
+	u64 handoff_hold;		/* the last hold, doubled on repeats */
+	u64 handoff_end;		/* when the last hand-off ended */
 	/* Polling: is there work? Called by a sidecore with mutex held. */
 	bool (*has_work)(struct vsc_vq *vq);
 
@@ -103,9 +143,17 @@ struct vsc_vq {
 	unsigned int nheads;		/* batched, not yet published */
 };
 
+/* Polled by a sidecore: no guest notifications, no socket wake-ups. */
 static inline bool vsc_exec_polled(const struct vsc_vq *vq)
 {
-	return READ_ONCE(vq->mode) == VSC_EXEC_SIDECORE;
+	return READ_ONCE(vq->mode) == VSC_EXEC_SIDECORE &&
+	       !READ_ONCE(vq->handoff);
+}
+
+/* Is the run to stop: the vq broke, or a fault would have slept? */
+static inline bool vsc_vq_halted(const struct vsc_vq *vq)
+{
+	return vq->broken || vq->faulted;
 }
 
 static inline bool vsc_vq_has_feature(const struct vsc_vq *vq, int bit)
@@ -161,13 +209,16 @@ int vsc_vq_init_access(struct vsc_vq *vq);
 /*
  * Take the next available chain: *out readable segments then *in writable
  * ones in @iov. Returns the head, vq->num when the ring is empty, or a
- * negative errno after the vq was marked broken. With @log, the guest
- * extents of writable descriptors are stored there (*nlog of them).
+ * negative errno after the vq was marked broken (or, on a nofault run,
+ * faulted). With @log, the guest extents of writable descriptors are
+ * stored there (*nlog of them). *@budget is the number of descriptors it
+ * may still read (VSC_CHAIN_MAX_DESC for one chain); reading more breaks
+ * the vq.
  */
 int vsc_vq_get_chain(struct vsc_vq *vq, struct iovec *iov,
 		     unsigned int iov_max, unsigned int *out,
 		     unsigned int *in, struct vsc_log *log,
-		     unsigned int *nlog);
+		     unsigned int *nlog, unsigned int *budget);
 void vsc_vq_discard(struct vsc_vq *vq, unsigned int n);
 
 /* Publish used entries (already in guest byte order). */
@@ -175,8 +226,25 @@ int vsc_vq_add_used(struct vsc_vq *vq, const struct vring_used_elem *heads,
 		    unsigned int count);
 /* Raise the guest interrupt if the guest asked for one. */
 void vsc_vq_signal(struct vsc_vq *vq);
-/* Publish and signal the batch in vq->heads. */
+/*
+ * Publish and signal the batch in vq->heads. After a fault on a nofault
+ * run the batch stays for the next run; on a broken vq it is dropped.
+ */
 void vsc_vq_flush_used(struct vsc_vq *vq);
+
+/*
+ * On a nofault run, check that the first @len bytes of @iov can be
+ * written without a fault that sleeps (a byte of each page is zeroed:
+ * the buffers are about to be overwritten). 0, or -EFAULT (faulted).
+ */
+int vsc_vq_probe_write(struct vsc_vq *vq, const struct iovec *iov,
+		       unsigned int nseg, size_t len);
+
+/* Dirty logging on: the used ring or the guest's buffers are logged. */
+static inline bool vsc_vq_logging(const struct vsc_vq *vq)
+{
+	return vq->log_used || vsc_vq_has_feature(vq, VHOST_F_LOG_ALL);
+}
 
 /* True when the avail ring surely has nothing new (errors count as not). */
 bool vsc_vq_avail_empty(struct vsc_vq *vq);
@@ -188,8 +256,18 @@ void vsc_vq_disable_notify(struct vsc_vq *vq);
 int vsc_vq_log_write(struct vsc_vq *vq, const struct vsc_log *log,
 		     unsigned int nlog, u64 len);
 
-/* Mark the vq broken: error eventfd, one rate-limited line. Returns err. */
+/*
+ * Mark the vq broken: error eventfd, one rate-limited line and netlink
+ * event. Returns err.
+ */
 __printf(3, 4)
 int vsc_vq_err(struct vsc_vq *vq, int err, const char *fmt, ...);
+/*
+ * A guest-memory access failed. On a nofault run that only means the
+ * access would have slept: set vq->faulted and return -EFAULT; anywhere
+ * else it is vsc_vq_err(vq, -EFAULT, ...).
+ */
+__printf(2, 3)
+int vsc_vq_fault(struct vsc_vq *vq, const char *fmt, ...);
 
 #endif /* VSC_VRING_H */
