@@ -73,6 +73,14 @@ static int vsc_nl_fill_vq(struct sk_buff *skb, struct vsc_vq *vq)
 			      VHOST_SIDECORE_A_VQ_PAD) ||
 	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_DROPS, st.drops,
 			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_HANDOFFS, st.handoffs,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_RUN_NS_MAX,
+			      st.run_ns_max, VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_RUN_FRAMES_MAX,
+			      st.run_frames_max, VHOST_SIDECORE_A_VQ_PAD) ||
+	    (READ_ONCE(vq->handoff) &&
+	     nla_put_flag(skb, VHOST_SIDECORE_A_VQ_HANDED_OFF)) ||
 	    (READ_ONCE(vq->broken) &&
 	     nla_put_flag(skb, VHOST_SIDECORE_A_VQ_BROKEN))) {
 		nla_nest_cancel(skb, nest);

@@ -146,6 +146,10 @@ static struct nla_policy vq_policy[VHOST_SIDECORE_A_VQ_MAX + 1] = {
 	[VHOST_SIDECORE_A_VQ_SIGNALS] = { .type = NLA_U64 },
 	[VHOST_SIDECORE_A_VQ_DROPS] = { .type = NLA_U64 },
 	[VHOST_SIDECORE_A_VQ_BROKEN] = { .type = NLA_FLAG },
+	[VHOST_SIDECORE_A_VQ_HANDED_OFF] = { .type = NLA_FLAG },
+	[VHOST_SIDECORE_A_VQ_HANDOFFS] = { .type = NLA_U64 },
+	[VHOST_SIDECORE_A_VQ_RUN_NS_MAX] = { .type = NLA_U64 },
+	[VHOST_SIDECORE_A_VQ_RUN_FRAMES_MAX] = { .type = NLA_U64 },
 };
 
 static struct nla_policy dev_policy[VHOST_SIDECORE_A_DEV_MAX + 1] = {
@@ -320,6 +324,8 @@ static int print_vq(struct nlattr *nest)
 	    (int32_t)nla_get_u32(tb[VHOST_SIDECORE_A_VQ_CPU]) >= 0)
 		pr_int("cpu", " cpu %lld",
 		       (int32_t)nla_get_u32(tb[VHOST_SIDECORE_A_VQ_CPU]));
+	pr_flag("handed_off", " handed-off",
+		tb[VHOST_SIDECORE_A_VQ_HANDED_OFF] != NULL);
 	pr_flag("broken", " broken", tb[VHOST_SIDECORE_A_VQ_BROKEN] != NULL);
 	pr_text("\n");
 	if (opt_stats) {
@@ -339,6 +345,15 @@ static int print_vq(struct nlattr *nest)
 		if (tb[VHOST_SIDECORE_A_VQ_DROPS])
 			pr_uint("drops", " drops %llu",
 				nla_get_u64(tb[VHOST_SIDECORE_A_VQ_DROPS]));
+		if (tb[VHOST_SIDECORE_A_VQ_HANDOFFS])
+			pr_uint("handoffs", " handoffs %llu",
+				nla_get_u64(tb[VHOST_SIDECORE_A_VQ_HANDOFFS]));
+		if (tb[VHOST_SIDECORE_A_VQ_RUN_NS_MAX])
+			pr_uint("run_ns_max", " run-ns-max %llu",
+				nla_get_u64(tb[VHOST_SIDECORE_A_VQ_RUN_NS_MAX]));
+		if (tb[VHOST_SIDECORE_A_VQ_RUN_FRAMES_MAX])
+			pr_uint("run_frames_max", " run-frames-max %llu",
+				nla_get_u64(tb[VHOST_SIDECORE_A_VQ_RUN_FRAMES_MAX]));
 		pr_text("\n");
 	}
 	pr_close_object();
