@@ -111,10 +111,12 @@ static int vsc_manager_sample(u64 *cost_ns)
 			p->packets = st.packets;
 			p->bytes = st.bytes;
 			p->run_ns = st.run_ns;
+			p->handoffs = st.handoffs;
 			p->where = vq->sc ? vq->sc->cpu : VSC_POL_ONDEMAND;
 			vsc_mgr_vqs[n++] = p;
 			trace_mgr_vq_sample(dev->id, i, p->where, st.packets,
-					    st.bytes, st.kicks, st.run_ns);
+					    st.bytes, st.kicks, st.run_ns,
+					    st.handoffs);
 		}
 	}
 

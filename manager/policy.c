@@ -138,8 +138,10 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 dt, u64 *bytes,
 		v->target = v->where;
 		/* Counters that went back belong to something new. */
 		if (v->packets < v->last_packets || v->bytes < v->last_bytes ||
-		    v->run_ns < v->last_run_ns)
+		    v->run_ns < v->last_run_ns ||
+		    v->handoffs < v->last_handoffs)
 			v->primed = false;
+		v->handed = v->primed && v->handoffs != v->last_handoffs;
 		if (v->primed && dt) {
 			b = v->bytes - v->last_bytes;
 			*bytes += b;
@@ -155,6 +157,7 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 dt, u64 *bytes,
 		v->last_packets = v->packets;
 		v->last_bytes = v->bytes;
 		v->last_run_ns = v->run_ns;
+		v->last_handoffs = v->handoffs;
 	}
 	for (i = 0; i < ncores; i++) {
 		struct vsc_pol_core *c = &cores[i];
@@ -511,9 +514,20 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 
 		if (v->where >= 0) {
 			c = vsc_pol_core_of(cores, ncores, v->where);
-			/* Light for a whole dwell_ms, not for one look. */
-			if (!maxc || (v->light_ns && settled &&
-				      now - v->light_ns >= dwell)) {
+			if (v->handed) {
+				/*
+				 * Its sidecore handed it to its worker (its
+				 * memory faults, or it is being migrated):
+				 * that is where it runs for a back-off.
+				 */
+				v->target = VSC_POL_ONDEMAND;
+				v->probe_ns = 0;
+				v->probe_ms = 0;
+				vsc_pol_backoff(pol, now, &v->retry_ns,
+						&v->backoff_ms);
+				pol->why |= 1U << VSC_POL_DEMOTE;
+			} else if (!maxc || (v->light_ns && settled &&
+					     now - v->light_ns >= dwell)) {
 				v->target = VSC_POL_ONDEMAND;
 				v->probe_ns = 0;
 				v->probe_ms = 0;

@@ -97,11 +97,13 @@ struct vsc_pol_vq {
 	u64 packets;
 	u64 bytes;
 	u64 run_ns;		/* time in the handler */
+	u64 handoffs;		/* times its sidecore handed it to its worker */
 	int where;		/* CPU, or VSC_POL_ONDEMAND */
 
 	/* State. */
 	bool primed;		/* last_* are valid */
-	u64 last_packets, last_bytes, last_run_ns;
+	u64 last_packets, last_bytes, last_run_ns, last_handoffs;
+	bool handed;		/* handed off since the last look */
 	u32 load;		/* smoothed load */
 	u64 pps;		/* smoothed frames per second */
 	u64 moved_ns;		/* last time it moved */

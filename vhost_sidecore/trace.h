@@ -88,8 +88,8 @@ TRACE_EVENT(sidecore_state,
  */
 TRACE_EVENT(mgr_vq_sample,
 	TP_PROTO(int dev, unsigned int vq, int where, u64 packets, u64 bytes,
-		 u64 kicks, u64 run_ns),
-	TP_ARGS(dev, vq, where, packets, bytes, kicks, run_ns),
+		 u64 kicks, u64 run_ns, u64 handoffs),
+	TP_ARGS(dev, vq, where, packets, bytes, kicks, run_ns, handoffs),
 	TP_STRUCT__entry(
 		__field(int, dev)
 		__field(unsigned int, vq)
@@ -98,6 +98,7 @@ TRACE_EVENT(mgr_vq_sample,
 		__field(u64, bytes)
 		__field(u64, kicks)
 		__field(u64, run_ns)
+		__field(u64, handoffs)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
@@ -107,10 +108,12 @@ TRACE_EVENT(mgr_vq_sample,
 		__entry->bytes = bytes;
 		__entry->kicks = kicks;
 		__entry->run_ns = run_ns;
+		__entry->handoffs = handoffs;
 	),
-	TP_printk("dev=%d vq=%u where=%d packets=%llu bytes=%llu kicks=%llu run_ns=%llu",
+	TP_printk("dev=%d vq=%u where=%d packets=%llu bytes=%llu kicks=%llu run_ns=%llu handoffs=%llu",
 		  __entry->dev, __entry->vq, __entry->where, __entry->packets,
-		  __entry->bytes, __entry->kicks, __entry->run_ns)
+		  __entry->bytes, __entry->kicks, __entry->run_ns,
+		  __entry->handoffs)
 );
 
 TRACE_EVENT(mgr_core_sample,

@@ -448,6 +448,32 @@ static void test_no_search(void)
 			 pl.reverts);
 }
 
+static void test_handoff(void)
+{
+	struct plant pl;
+	u64 t;
+
+	/* grace_ms 0: no trial in the way; a busy vq gets polled. */
+	struct vsc_pol_params p = defaults;
+
+	p.grace_ms = 0;
+	plant_init(&pl, 1, 1, &p);
+	set_offered(&pl, 0, 1, 300000);
+	plant_run(&pl, 5 * SEC);
+	/* Its sidecore hands it to its worker (a fault that would sleep). */
+	pl.v[0].handoffs++;
+	plant_step(&pl);
+	ktap_result(pl.v[0].where < 0 && pl.v[0].retry_ns >= pl.now +
+		    (p.backoff_ms - p.interval_ms) * MS,
+		    "a hand-off sends the polled vq back on demand for a back-off");
+	t = pl.v[0].retry_ns;
+	while (pl.now < t - p.interval_ms * MS && pl.v[0].where < 0)
+		plant_step(&pl);
+	ktap_result(pl.v[0].where < 0, "... and it is not polled again before it");
+	plant_run(&pl, 2 * p.backoff_ms * MS);
+	ktap_result(pl.v[0].where == 1, "... but after it, still busy");
+}
+
 static void test_unusable(void)
 {
 	struct plant pl;
@@ -565,6 +591,7 @@ int main(void)
 	test_regret();
 	test_probe();
 	test_no_search();
+	test_handoff();
 	test_unusable();
 	test_light_hover();
 	test_counters_restart();

@@ -257,8 +257,8 @@ int main(int argc, char **argv)
 	vsc_policy_init(&pol, &p);
 
 	while (fgets(line, sizeof(line), in)) {
-		long long dev, idx, where, pk, by, run, cpu, us, rn, busy, idle,
-			  cost, now;
+		long long dev, idx, where, pk, by, run, ho, cpu, us, rn, busy,
+			  idle, cost, now;
 		struct vsc_pol_vq *v;
 		unsigned int n = 0, i, moves;
 
@@ -275,6 +275,8 @@ int main(int argc, char **argv)
 			v->packets = pk;
 			v->bytes = by;
 			v->run_ns = run;
+			/* Traces from before hand-offs have none. */
+			v->handoffs = field(line, "handoffs", &ho) ? 0 : ho;
 			v->where = where;
 			vq_seen[v - vqs] = 1;
 		} else if (strstr(line, "mgr_core_sample:")) {
