@@ -11,178 +11,13 @@
 #include <unistd.h>
 #include <linux/virtio_ring.h>
 
+#include "lib/hostile_cases.h"
 #include "lib/ktap.h"
 #include "lib/vgtest.h"
 #include "lib/util.h"
 #include "lib/vguest.h"
 
 KTAP_DEFINE_STATE;
-
-struct hostile {
-	const char *name;
-	bool rx;		/* fault in the rx ring (needs a frame to arrive) */
-	const char *expect;	/* words of the log line */
-	void (*make)(struct vg_dev *d, struct vg_vq *vq);
-};
-
-static char *buf_of(struct vg_vq *vq, int head)
-{
-	return vq->buf[head];
-}
-
-static void set_desc(struct vring_desc *d, uint64_t addr, uint32_t len,
-		     uint16_t flags, uint16_t next)
-{
-	d->addr = addr;
-	d->len = len;
-	d->flags = flags;
-	d->next = next;
-}
-
-static uint64_t gpa(void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
-
-static void make_loop(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-
-	set_desc(&vq->desc[h], gpa(buf_of(vq, h)), 64, VRING_DESC_F_NEXT, h);
-	vg_push_kick(vq, h);
-}
-
-static void make_head_range(struct vg_dev *d, struct vg_vq *vq)
-{
-	vg_push_kick(vq, vq->num + 3);
-}
-
-static void make_next_range(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-
-	set_desc(&vq->desc[h], gpa(buf_of(vq, h)), 64, VRING_DESC_F_NEXT,
-		 vq->num + 1);
-	vg_push_kick(vq, h);
-}
-
-static void make_outside(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-
-	/* Just past the only memory region. */
-	set_desc(&vq->desc[h], gpa(d->mem) + d->mem_size, 64, 0, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_straddle(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-
-	/* Starts inside the region, ends past it. */
-	set_desc(&vq->desc[h], gpa(d->mem) + d->mem_size - 32, 64, 0, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_overflow(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-
-	set_desc(&vq->desc[h], 0xfffffffffffff000ULL, 0x2000, 0, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_nested(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-	struct vring_desc *t = vq->ind[h];
-
-	set_desc(&t[0], gpa(vq->ind[h]) + 32, 32, VRING_DESC_F_INDIRECT, 0);
-	set_desc(&vq->desc[h], gpa(t), 16, VRING_DESC_F_INDIRECT, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_ind_len(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-
-	set_desc(&vq->desc[h], gpa(vq->ind[h]), 24, VRING_DESC_F_INDIRECT, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_ind_outside(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-
-	set_desc(&vq->desc[h], 0x1000, 32, VRING_DESC_F_INDIRECT, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_ind_loop(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-	struct vring_desc *t = vq->ind[h];
-
-	set_desc(&t[0], gpa(buf_of(vq, h)), 16, VRING_DESC_F_NEXT, 1);
-	set_desc(&t[1], gpa(buf_of(vq, h)), 16, VRING_DESC_F_NEXT, 0);
-	set_desc(&vq->desc[h], gpa(t), 32, VRING_DESC_F_INDIRECT, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_avail_jump(struct vg_dev *d, struct vg_vq *vq)
-{
-	uint64_t one = 1;
-
-	vq->avail_idx += vq->num + 1;
-	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
-	if (write(vq->kick, &one, sizeof(one)) != sizeof(one))
-		printf("# kick failed\n");
-}
-
-static void make_tx_writable(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 1);
-
-	set_desc(&vq->desc[h], gpa(buf_of(vq, h)), 128, VRING_DESC_F_WRITE, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_out_after_in(struct vg_dev *d, struct vg_vq *vq)
-{
-	int h = vg_desc_alloc(vq, 2);
-	uint16_t second = vq->desc[h].next;
-
-	set_desc(&vq->desc[h], gpa(buf_of(vq, h)), 64,
-		 VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, second);
-	set_desc(&vq->desc[second], gpa(buf_of(vq, h)) + 64, 64, 0, 0);
-	vg_push_kick(vq, h);
-}
-
-static void make_rx_readable(struct vg_dev *d, struct vg_vq *vq)
-{
-	/* The rx ring is full: spoil the buffer the device takes next. */
-	uint16_t h = vq->avail->ring[vq->last_used & (vq->num - 1)];
-
-	set_desc(&vq->desc[h], gpa(buf_of(vq, h)), 256, 0, 0);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-static const struct hostile cases[] = {
-	{ "descriptor loop", false, "descriptor loop", make_loop },
-	{ "avail entry beyond the ring", false, "outside the ring", make_head_range },
-	{ "next index beyond the ring", false, "links to", make_next_range },
-	{ "buffer outside the memory table", false, "outside guest memory", make_outside },
-	{ "buffer straddling the end of memory", false, "outside guest memory", make_straddle },
-	{ "address + length overflow", false, "outside guest memory", make_overflow },
-	{ "nested indirect table", false, "nested indirect", make_nested },
-	{ "indirect length not a multiple of 16", false, "not a positive multiple", make_ind_len },
-	{ "indirect table outside memory", false, "indirect table", make_ind_outside },
-	{ "loop in an indirect table", false, "loop in indirect table", make_ind_loop },
-	{ "avail index jump beyond the ring size", false, "avail index moved", make_avail_jump },
-	{ "writable descriptor in a tx chain", false, "writable segments", make_tx_writable },
-	{ "readable descriptor after a writable one", false, "readable descriptor", make_out_after_in },
-	{ "readable descriptor in an rx chain", true, "readable and", make_rx_readable },
-};
 
 static bool wait_error(struct vg_vq *vq, int ms)
 {
@@ -221,7 +56,12 @@ static int count_lines(int dev)
 	return n;
 }
 
-int main(void)
+/*
+ * One pass over every case. @where is "ondemand" (each device on its own
+ * worker) or "sidecore:N" (policy sidecore: the bystander and the victim
+ * polled by the same sidecore).
+ */
+static void run_cases(const char *where)
 {
 	struct vg_config cfg = {
 		.dev = VSC_DEV_PATH, .qsize = 256, .event_idx = true,
@@ -233,28 +73,34 @@ int main(void)
 	struct vg_counters c;
 	size_t i;
 
-	vg_test_start("tun");
-
 	cfg.ifname = "bystander";
-	if (vg_setup(&bystander, &cfg))
-		ktap_exit_skip("cannot set up the bystander device");
+	if (vg_setup(&bystander, &cfg)) {
+		for (i = 0; i < NHOSTILE; i++)
+			ktap_result(0, "%s: %s: bystander setup", where,
+				    hostile_cases[i].name);
+		vg_teardown(&bystander);
+		return;
+	}
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct hostile *h = &cases[i];
+	for (i = 0; i < NHOSTILE; i++) {
+		const struct hostile *h = &hostile_cases[i];
 		int vqi = h->rx ? 0 : 1;
 		struct vg_vq *vq;
 		bool err, stopped;
 
 		cfg.ifname = "victim";
 		if (vg_setup(&victim, &cfg)) {
-			ktap_result(0, "%s: setup", h->name);
+			ktap_result(0, "%s: %s: setup", where, h->name);
 			vg_teardown(&victim);
 			continue;
 		}
 		/* Healthy first: some traffic on the victim. */
-		if (!vg_stream(&victim, 200, 2, 5000, &res)) {
+		if (!vg_stream(&victim, 200, 2, 5000, &res) ||
+		    vg_read_counters(getpid(), vqi, 1, &c) ||
+		    strcmp(c.mode, where)) {
 			vg_stream_report(&res);
-			ktap_result(0, "%s: victim works before the fault", h->name);
+			ktap_result(0, "%s: %s: victim works there before the fault",
+				    where, h->name);
 			vg_teardown(&victim);
 			continue;
 		}
@@ -265,17 +111,17 @@ int main(void)
 			vg_host_send(&victim, frame, 200);
 		}
 		err = wait_error(vq, 3000);
-		ktap_result(err, "%s: error eventfd signalled", h->name);
+		ktap_result(err, "%s: %s: error eventfd signalled", where, h->name);
 
 		if (vg_read_counters(getpid(), vqi, 1, &c)) {
-			ktap_result(0, "%s: vq state readable", h->name);
+			ktap_result(0, "%s: %s: vq state readable", where, h->name);
 		} else {
 			ktap_result(c.broken && c.errors == 1,
-				    "%s: vq %d of device %d marked broken", h->name,
-				    vqi, c.dev);
+				    "%s: %s: vq %d of device %d marked broken",
+				    where, h->name, vqi, c.dev);
 			ktap_result(log_has(c.dev, vqi, h->expect),
-				    "%s: one log line names the fault ('%s')",
-				    h->name, h->expect);
+				    "%s: %s: one log line names the fault ('%s')",
+				    where, h->name, h->expect);
 		}
 
 		/*
@@ -295,16 +141,38 @@ int main(void)
 			usleep(300000);
 			stopped = vg_rx_get(&victim, frame, sizeof(frame)) == 0;
 		}
-		ktap_result(stopped, "%s: stopped vq passes no more frames", h->name);
+		ktap_result(stopped, "%s: %s: stopped vq passes no more frames",
+			    where, h->name);
 		if (!vg_read_counters(getpid(), vqi, 1, &c))
 			ktap_result(count_lines(c.dev) == 1,
-				    "%s: exactly one log line for the device", h->name);
+				    "%s: %s: exactly one log line for the device",
+				    where, h->name);
+		else
+			ktap_result(0, "%s: %s: vq state readable", where, h->name);
 
 		ktap_result(vg_stream(&bystander, 1000, 4 + i, 5000, &res),
-			    "%s: the other device still passes 1000 frames each way",
-			    h->name);
+			    "%s: %s: the other device still passes 1000 frames each way",
+			    where, h->name);
 		vg_teardown(&victim);
 	}
 	vg_teardown(&bystander);
+}
+
+int main(void)
+{
+	/* Six checks per case, on demand and on a shared sidecore. */
+	vg_test_start("tun");
+	ktap.planned = 2 * 6 * NHOSTILE;
+
+	run_cases("ondemand");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !set_policy("sidecore", "1")) {
+		size_t i;
+
+		for (i = 0; i < 6 * NHOSTILE; i++)
+			ktap_result(0, "sidecore:1: policy sidecore on CPU 1");
+	} else {
+		run_cases("sidecore:1");
+		set_policy("ondemand", "");
+	}
 	return ktap_finish();
 }

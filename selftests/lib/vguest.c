@@ -82,6 +82,11 @@ static void *vg_alloc(struct vg_dev *d, size_t size, size_t align)
 	return (char *)d->mem + off;
 }
 
+void *vg_galloc(struct vg_dev *d, size_t size, size_t align)
+{
+	return vg_alloc(d, size, align);
+}
+
 static uint64_t vg_hva(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
@@ -217,6 +222,12 @@ static int vg_tap_open(struct vg_dev *d)
 	setsockopt(d->pkt, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	setsockopt(d->pkt, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	setsockopt(d->pkt, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	if (d->cfg.qdisc_bypass &&
+	    setsockopt(d->pkt, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
+		       sizeof(one))) {
+		vg_warn("PACKET_QDISC_BYPASS");
+		return -errno;
+	}
 	return 0;
 }
 
@@ -257,7 +268,8 @@ int vg_setup(struct vg_dev *d, const struct vg_config *cfg)
 		sizeof(struct virtio_net_hdr);
 	rxsize = d->hdr_len + d->cfg.rx_buf;
 	d->mem_size = (1 << 20) + (size_t)d->cfg.qsize *
-		(rxsize + VG_TX_BUF + 2 * 16 * VG_IND_SLOTS + 256);
+		(rxsize + VG_TX_BUF + 2 * 16 * VG_IND_SLOTS + 256) +
+		d->cfg.extra_mem;
 	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (d->mem == MAP_FAILED) {
@@ -436,6 +448,11 @@ static void vg_avail_push(struct vg_vq *vq, uint16_t head)
 	vq->avail_idx++;
 }
 
+void vg_push(struct vg_vq *vq, uint16_t head)
+{
+	vg_avail_push(vq, head);
+}
+
 static uint16_t *vg_avail_event(struct vg_vq *vq)
 {
 	return (uint16_t *)&vq->used->ring[vq->num];
@@ -471,6 +488,11 @@ static void vg_publish(struct vg_dev *d, struct vg_vq *vq)
 	} else {
 		vq->kicks_suppressed++;
 	}
+}
+
+void vg_vq_publish(struct vg_dev *d, struct vg_vq *vq)
+{
+	vg_publish(d, vq);
 }
 
 /* Ask for an interrupt at the next used entry. */
@@ -946,8 +968,8 @@ int vg_read_counters(int owner_pid, int vq, int nth, struct vg_counters *c)
 {
 	FILE *f = fopen("/sys/kernel/debug/vhost_sidecore/vqs", "re");
 	char line[512], comm[64], mode[16];
-	int dev, owner, q, backend, broken, seen = 0, found = -1;
-	unsigned long long v[10];
+	int dev, owner, q, backend, broken, handoff, n, seen = 0, found = -1;
+	unsigned long long v[13];
 
 	if (!f)
 		return -1;
@@ -956,10 +978,15 @@ int vg_read_counters(int owner_pid, int vq, int nth, struct vg_counters *c)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%d %d %63s %d %15s %d %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		handoff = 0;
+		v[10] = v[11] = v[12] = 0;
+		n = sscanf(line, "%d %d %63s %d %15s %d %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %d %llu %llu %llu",
 			   &dev, &owner, comm, &q, mode, &backend, &broken,
 			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-			   &v[7], &v[8], &v[9]) != 17)
+			   &v[7], &v[8], &v[9], &handoff, &v[10], &v[11],
+			   &v[12]);
+		/* 17 columns: a module from before the hand-off counters. */
+		if (n != 21 && n != 17)
 			continue;
 		if (owner != owner_pid || q != vq)
 			continue;
@@ -971,8 +998,14 @@ int vg_read_counters(int owner_pid, int vq, int nth, struct vg_counters *c)
 		c->kicks = v[2];
 		c->signals = v[3];
 		c->runs = v[4];
+		c->weight_exits = v[7];
+		c->drops = v[8];
 		c->errors = v[9];
+		c->handoffs = v[10];
+		c->run_ns_max = v[11];
+		c->run_frames_max = v[12];
 		c->broken = broken;
+		c->handoff = handoff;
 		snprintf(c->mode, sizeof(c->mode), "%s", mode);
 		found = 0;
 		break;

@@ -33,6 +33,13 @@ struct vg_config {
 	unsigned int busyloop_us;	/* SET_VRING_BUSYLOOP_TIMEOUT */
 	const char *ifname;		/* tap to create */
 	bool no_backend;		/* configure rings but attach nothing */
+	size_t extra_mem;		/* guest memory for vg_galloc() */
+	/*
+	 * Frames injected towards the guest go straight to the tap's ring,
+	 * not through its qdisc: a full ring is an error the sender sees
+	 * (and retries), and a qdisc being replaced drops nothing.
+	 */
+	bool qdisc_bypass;
 	/*
 	 * Check num_buffers == 1 without MRG_RXBUF in a 12-byte header, as
 	 * virtio 1.x requires of devices. In-tree vhost-net leaves the field
@@ -124,6 +131,12 @@ int vg_rx_get(struct vg_dev *d, void *out, size_t outlen);
  */
 int vg_desc_alloc(struct vg_vq *vq, unsigned int n);
 void vg_push_kick(struct vg_vq *vq, uint16_t head);
+/* Add a head to the avail ring without publishing it. */
+void vg_push(struct vg_vq *vq, uint16_t head);
+/* Publish what was added, kicking only if the device asks for it. */
+void vg_vq_publish(struct vg_dev *d, struct vg_vq *vq);
+/* Guest memory (cfg.extra_mem of it), or NULL when it is used up. */
+void *vg_galloc(struct vg_dev *d, size_t size, size_t align);
 /* Publish what was added and kick, whatever the device asked for. */
 void vg_force_kick(struct vg_vq *vq);
 
@@ -203,7 +216,10 @@ void vg_stream_report(const struct vg_stream_result *r);
 struct vg_counters {
 	int dev;
 	unsigned long long packets, bytes, kicks, signals, runs, errors;
+	unsigned long long drops, weight_exits, handoffs, run_ns_max;
+	unsigned long long run_frames_max;
 	int broken;
+	int handoff;			/* run by its worker for its sidecore */
 	char mode[16];
 };
 int vg_read_counters(int owner_pid, int vq, int nth, struct vg_counters *c);

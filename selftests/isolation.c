@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tenant isolation: a hostile guest next to a victim device, first with
+ * the vqs of both polled by the same sidecore, then with both on demand.
+ * For each attack:
+ *
+ *   (a) tx chains the backend rejects, refilled without end;
+ *   (b) rx drops: a host-side flood of frames larger than all the
+ *       buffers the guest posted (one byte each, 1024 of them);
+ *   (c) chains of maximal work: a 1024-entry indirect table per chain,
+ *       zero-length descriptors, INDIRECT together with NEXT;
+ *   (d) every malformed ring of hostile.c;
+ *
+ * the victim must keep at least a third of the frame rate it had alone
+ * (measured just before, in the same boot, lossless both times), the
+ * attacker's longest handler run must stay within the weight (its frames
+ * and its time are reported), a move of one of the victim's vqs and back
+ * and the close of the victim must each finish in under 100 ms, and the
+ * kernel log must stay clean.
+ *
+ *   isolation [-t seconds] [-c cpu] [-p sidecore|ondemand] [-a name]
+ *
+ * Copyright (C) 2026 The vhost-sidecore authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include "lib/hostile_cases.h"
+#include "lib/ktap.h"
+#include "lib/vgtest.h"
+#include "lib/util.h"
+#include "lib/vguest.h"
+
+KTAP_DEFINE_STATE;
+
+/* The module's weight (vhost_sidecore/net.h). */
+#define WEIGHT_FRAMES	256
+#define RUN_MAX_NS	100000000ULL
+/* Bounds the issue sets: moves and closes, the victim's share. */
+#define OP_MAX_MS	100
+#define SHARE_MIN	(1.0 / 3)
+/* Checks per attack and placement. */
+#define NCHECKS		6
+
+static int core_cpu = 1;
+static double secs = 2.0;
+/* The running attacker's control pipe, for the watchdog. */
+static int atk_ctl = -1;
+
+/*
+ * On a module that one guest can wedge, anything that takes its global
+ * lock (even a read of its debugfs) waits for the attack to end: after a
+ * minute, end it, so that the test goes on and reports.
+ */
+static void watchdog(int sig)
+{
+	if (atk_ctl >= 0 && write(atk_ctl, "s", 1) != 1)
+		_exit(3);
+}
+static const char *only_attack;
+static const char *only_place;
+
+static const struct vg_config victim_cfg = {
+	.dev = VSC_DEV_PATH, .qsize = 256, .event_idx = true,
+	.indirect = true, .mrg_rxbuf = true, .version_1 = true,
+	.ifname = "victim",
+};
+
+/* --- the attacks, run in a child process (the hostile VMM) --- */
+
+/* Guest memory of the maximal-work attacks: one shared table. */
+#define BIG_TABLE	65536
+static struct vring_desc *table;
+static uint8_t *table_data;
+
+static uint64_t gpa_of(struct vg_dev *d, const void *p)
+{
+	return vg_gpa(d, p);
+}
+
+static void set(struct vring_desc *e, uint64_t addr, uint32_t len,
+		uint16_t flags, uint16_t next)
+{
+	e->addr = addr;
+	e->len = len;
+	e->flags = flags;
+	e->next = next;
+}
+
+/* Reap what the device used, then fill the tx ring with @make's chains. */
+static void tx_refill(struct vg_dev *d, int (*make)(struct vg_dev *d))
+{
+	int added = 0;
+
+	vg_tx_reap(d);
+	while (d->tx.nfree && make(d) == 0)
+		added++;
+	if (added)
+		vg_vq_publish(d, &d->tx);
+	else
+		usleep(200);
+}
+
+/* (a) A 12-byte header and one byte: the backend refuses it. */
+static int make_rejected(struct vg_dev *d)
+{
+	int h = vg_desc_alloc(&d->tx, 1);
+
+	if (h < 0)
+		return -1;
+	memset(d->tx.buf[h], 0, d->hdr_len + 1);
+	set(&d->tx.desc[h], gpa_of(d, d->tx.buf[h]), d->hdr_len + 1, 0, 0);
+	vg_push(&d->tx, h);
+	return 0;
+}
+
+static void step_rejected(struct vg_dev *d)
+{
+	tx_refill(d, make_rejected);
+}
+
+/* (b) 1024 one-byte rx buffers: every frame needs more than the 1024
+ * segments a frame may take, and is dropped after reading them all. */
+static void start_rx_tiny(struct vg_dev *d)
+{
+	unsigned int i;
+
+	/* Setup posted one-descriptor buffers in every slot: shrink them. */
+	for (i = 0; i < d->rx.num; i++)
+		set(&d->rx.desc[i], gpa_of(d, d->rx.buf[i]), 1,
+		    VRING_DESC_F_WRITE, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void *flood_thread(void *arg)
+{
+	struct vg_dev *d = arg;
+	uint8_t frame[VG_FRAME_MAX];
+
+	vg_frame_build(frame, VG_FRAME_MAX, true, 99, 0);
+	for (;;)
+		if (vg_host_send(d, frame, VG_FRAME_MAX) < 0)
+			usleep(50);
+	return NULL;
+}
+
+static void cfg_rx_tiny(struct vg_config *c)
+{
+	c->qsize = 1024;
+	c->mrg_rxbuf = true;
+}
+
+/* (c) One ring descriptor, an indirect table of 1024: a header, then
+ * 1023 one-byte segments. A valid 1023-byte frame, at the cost of the
+ * most descriptors a chain may have. */
+static int make_long_indirect(struct vg_dev *d)
+{
+	int h = vg_desc_alloc(&d->tx, 1), i;
+
+	if (h < 0)
+		return -1;
+	set(&table[0], gpa_of(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
+	for (i = 1; i < 1024; i++)
+		set(&table[i], gpa_of(d, table_data + 64 + i), 1,
+		    i < 1023 ? VRING_DESC_F_NEXT : 0, i + 1);
+	set(&d->tx.desc[h], gpa_of(d, table), 1024 * sizeof(*table),
+	    VRING_DESC_F_INDIRECT, 0);
+	vg_push(&d->tx, h);
+	return 0;
+}
+
+/* (c) The same table with 1022 zero-length descriptors between the
+ * header and a 60-byte frame: reads that move nothing. */
+static int make_zero_len(struct vg_dev *d)
+{
+	int h = vg_desc_alloc(&d->tx, 1), i;
+
+	if (h < 0)
+		return -1;
+	set(&table[0], gpa_of(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
+	for (i = 1; i < 1023; i++)
+		set(&table[i], gpa_of(d, table_data), 0, VRING_DESC_F_NEXT,
+		    i + 1);
+	set(&table[1023], gpa_of(d, table_data + 64), 60, 0, 0);
+	set(&d->tx.desc[h], gpa_of(d, table), 1024 * sizeof(*table),
+	    VRING_DESC_F_INDIRECT, 0);
+	vg_push(&d->tx, h);
+	return 0;
+}
+
+/* (c) Every ring descriptor INDIRECT|NEXT, each pointing at a table of
+ * 65536 zero-length descriptors: num x 65536 reads for one chain, unless
+ * the combination the spec forbids is refused. */
+static int make_ind_next(struct vg_dev *d)
+{
+	unsigned int n = d->tx.num, i;
+	int h = vg_desc_alloc(&d->tx, n);
+	static bool filled;
+	uint16_t at;
+
+	if (h < 0)
+		return -1;
+	for (i = 0; !filled && i < BIG_TABLE; i++)
+		set(&table[i], 0, 0, i + 1 < BIG_TABLE ? VRING_DESC_F_NEXT : 0,
+		    i + 1);
+	filled = true;
+	for (i = 0, at = h; i < n; i++) {
+		uint16_t next = d->tx.desc[at].next;
+
+		set(&d->tx.desc[at], gpa_of(d, table), BIG_TABLE * sizeof(*table),
+		    VRING_DESC_F_INDIRECT | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+		    next);
+		at = next;
+	}
+	vg_push(&d->tx, h);
+	return 0;
+}
+
+static void step_long_indirect(struct vg_dev *d)
+{
+	tx_refill(d, make_long_indirect);
+}
+
+static void step_zero_len(struct vg_dev *d)
+{
+	tx_refill(d, make_zero_len);
+}
+
+static void step_ind_next(struct vg_dev *d)
+{
+	tx_refill(d, make_ind_next);
+}
+
+static void cfg_tables(struct vg_config *c)
+{
+	c->extra_mem = BIG_TABLE * sizeof(struct vring_desc) + 8192 + 4096;
+}
+
+static void start_tables(struct vg_dev *d)
+{
+	table = vg_galloc(d, BIG_TABLE * sizeof(*table), 4096);
+	table_data = vg_galloc(d, 8192, 64);
+}
+
+struct attack {
+	const char *name;
+	int vq;				/* the vq attacked (for its counters) */
+	void (*cfg)(struct vg_config *c);
+	void (*start)(struct vg_dev *d);
+	void (*step)(struct vg_dev *d);	/* one round; sleeps when idle */
+	bool flood;			/* host floods the tap meanwhile */
+	const struct hostile *hostile;	/* (d): one malformed ring */
+};
+
+static const struct attack attacks[] = {
+	{ .name = "rejected tx chains", .vq = 1, .step = step_rejected },
+	{ .name = "rx drops (frames larger than the buffers)", .vq = 0,
+	  .cfg = cfg_rx_tiny, .start = start_rx_tiny, .flood = true },
+	{ .name = "long indirect tables", .vq = 1, .cfg = cfg_tables,
+	  .start = start_tables, .step = step_long_indirect },
+	{ .name = "zero-length descriptors", .vq = 1, .cfg = cfg_tables,
+	  .start = start_tables, .step = step_zero_len },
+	{ .name = "INDIRECT|NEXT chains", .vq = 1, .cfg = cfg_tables,
+	  .start = start_tables, .step = step_ind_next },
+};
+#define NATTACKS (sizeof(attacks) / sizeof(attacks[0]))
+#define NALL (NATTACKS + NHOSTILE)
+
+static struct attack attack_of(size_t i)
+{
+	struct attack a = { 0 };
+
+	if (i < NATTACKS)
+		return attacks[i];
+	a.hostile = &hostile_cases[i - NATTACKS];
+	a.name = a.hostile->name;
+	a.vq = a.hostile->rx ? 0 : 1;
+	return a;
+}
+
+/*
+ * The hostile VMM and guest: set up, say ready, wait for go, attack until
+ * told to stop (or the parent goes away), tear down.
+ */
+static void attacker(const struct attack *a, int ready, int ctl)
+{
+	struct vg_config cfg = victim_cfg;
+	struct pollfd pfd = { .fd = ctl, .events = POLLIN };
+	uint8_t frame[VG_FRAME_MAX];
+	struct vg_dev d;
+	pthread_t t;
+	char c;
+
+	/* Its own refills must not be what slows the victim down. */
+	setpriority(PRIO_PROCESS, 0, 19);
+	cfg.ifname = "attacker";
+	if (a->cfg)
+		a->cfg(&cfg);
+	if (vg_setup(&d, &cfg))
+		_exit(1);
+	if (a->start)
+		a->start(&d);
+	if (write(ready, "r", 1) != 1 || read(ctl, &c, 1) != 1)
+		_exit(1);
+	if (a->hostile) {
+		a->hostile->make(&d, a->hostile->rx ? &d.rx : &d.tx);
+		if (a->hostile->rx) {
+			vg_frame_build(frame, 200, true, 2, 0);
+			vg_host_send(&d, frame, 200);
+		}
+	}
+	if (a->flood)
+		pthread_create(&t, NULL, flood_thread, &d);
+	while (poll(&pfd, 1, 0) == 0) {
+		if (a->step)
+			a->step(&d);
+		else
+			usleep(1000);
+	}
+	/* Stop (or the parent died): the exit tears it all down. */
+	_exit(0);
+}
+
+/* --- the victim's side --- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Frames per second both ways, or -1 on loss, reorder or a stall. */
+static double victim_rate(struct vg_dev *v, double t, uint32_t stream)
+{
+	struct vg_stream_result res;
+	bool ok = vg_stream_for(v, t, stream, 5000, &res);
+
+	if (!ok || res.seconds <= 0) {
+		vg_stream_report(&res);
+		return -1;
+	}
+	return (res.tx.received + res.rx.received) / res.seconds;
+}
+
+/*
+ * Control operations that must not hang, each in a thread: the caller
+ * gives up waiting after a few seconds (on a module that lets a tenant
+ * wedge it, the operation ends only once the attack stops).
+ */
+struct op {
+	int kind;		/* 0: vq_move, 1: close */
+	int dev, vq, fd;
+	char target[16];
+	int err;
+	double ms;
+	bool done;
+};
+
+static void *op_thread(void *arg)
+{
+	struct op *o = arg;
+	double t0 = now_s();
+
+	if (o->kind == 0)
+		o->err = sysfs_write("vq_move", "%d %d %s", o->dev, o->vq,
+				     o->target);
+	else
+		o->err = close(o->fd) ? -errno : 0;
+	o->ms = (now_s() - t0) * 1000;
+	__atomic_store_n(&o->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Run @o; false if it did not finish within 5 s (then it is left). */
+static bool op_run(struct op *o)
+{
+	struct timespec ts;
+	pthread_t t;
+
+	o->done = false;
+	if (pthread_create(&t, NULL, op_thread, o))
+		return false;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	if (pthread_timedjoin_np(t, NULL, &ts)) {
+		pthread_detach(t);
+		o->ms = 5000;
+		return false;
+	}
+	return !o->err;
+}
+
+static bool mode_is(pid_t pid, int vq, const char *mode)
+{
+	struct vg_counters c;
+
+	return !vg_read_counters(pid, vq, 0, &c) && !strcmp(c.mode, mode);
+}
+
+/* Move both vqs of @pid's device to @target ("1" or "ondemand"). */
+static bool place(pid_t pid, const char *target, const char *mode)
+{
+	struct vg_counters c;
+	int vq, ms;
+
+	for (vq = 0; vq < 2; vq++) {
+		if (vg_read_counters(pid, vq, 0, &c) ||
+		    (strcmp(c.mode, mode) &&
+		     sysfs_write("vq_move", "%d %d %s", c.dev, vq, target)))
+			return false;
+	}
+	for (ms = 0; ms < 2000; ms += 10) {
+		if (mode_is(pid, 0, mode) && mode_is(pid, 1, mode))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Any report in the kernel log since @mark (a line we wrote)? */
+static bool log_clean_since(const char *mark)
+{
+	return vsc_sh("dmesg | sed -n '/%s/,$p' | grep -Eq "
+		      "'WARNING:|BUG:|Oops|soft lockup|stall|blocked for more than|KASAN|UBSAN|lockdep|no longer affine'",
+		      mark) != 0;
+}
+
+static void kmsg(const char *fmt, const char *a, const char *b)
+{
+	FILE *f = fopen("/dev/kmsg", "w");
+
+	if (f) {
+		fprintf(f, fmt, a, b);
+		fclose(f);
+	}
+}
+
+/* A case that could not be run: its checks but the last fail. */
+static void fail_checks(const char *where, const char *name, const char *why)
+{
+	int i;
+
+	for (i = 0; i < NCHECKS - 1; i++)
+		ktap_result(0, "%s: %s: %s", where, name, why);
+}
+
+static void run_attack(const struct attack *a, const char *where,
+		       bool polled, uint32_t stream)
+{
+	char mode[32], other[16], mark[96], c;
+	int ready[2], ctl[2], status;
+	double alone, attacked, t_end, t;
+	struct vg_counters ac = { 0 }, vc;
+	struct op mv[2] = { 0 }, cl = { 0 };
+	bool moved, closed, exited;
+	struct vg_dev v;
+	pid_t pid;
+
+	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
+	snprintf(mark, sizeof(mark), "vsc-isolation: %s: %s", where, a->name);
+	kmsg("vsc-isolation: %s: %s\n", where, a->name);
+
+	pid = -1;
+	ready[0] = ready[1] = ctl[0] = ctl[1] = -1;
+	if (vg_setup(&v, &victim_cfg) || pipe(ready) || pipe(ctl)) {
+		fail_checks(where, a->name, "victim set up");
+		goto out;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		close(ready[0]);
+		close(ctl[1]);
+		attacker(a, ready[1], ctl[0]);
+	}
+	close(ready[1]);
+	close(ctl[0]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1 ||
+	    (polled && (!place(getpid(), "1", mode) || !place(pid, "1", mode)))) {
+		fail_checks(where, a->name, "attacker set up and placed");
+		goto out;
+	}
+
+	/* The victim alone, then under attack, back to back. */
+	/* The malformed rings end at once: a shorter measure will do. */
+	t = a->hostile && secs > 1 ? 1 : secs;
+	alone = victim_rate(&v, t, stream);
+	if (write(ctl[1], "g", 1) != 1) {
+		fail_checks(where, a->name, "attack started");
+		goto out;
+	}
+	usleep(300000);
+	attacked = victim_rate(&v, t, stream + 1);
+
+	/* Under attack still: move one victim vq away and back. */
+	snprintf(other, sizeof(other), "%d", core_cpu);
+	vg_read_counters(getpid(), 0, 0, &vc);
+	mv[0] = (struct op){ .kind = 0, .dev = vc.dev, .vq = 0 };
+	mv[1] = mv[0];
+	snprintf(mv[0].target, sizeof(mv[0].target), "%s",
+		 polled ? "ondemand" : other);
+	snprintf(mv[1].target, sizeof(mv[1].target), "%s",
+		 polled ? other : "ondemand");
+	moved = op_run(&mv[0]) && op_run(&mv[1]);
+	vg_read_counters(pid, a->vq, 0, &ac);
+	cl = (struct op){ .kind = 1, .fd = v.fd };
+	closed = op_run(&cl);
+	v.fd = -1;
+
+	ktap_result(alone > 0 && attacked >= alone * SHARE_MIN,
+		    "%s: %s: victim lossless at %.0f frames/s, %.2f of its %.0f alone",
+		    where, a->name, attacked, alone > 0 ? attacked / alone : 0,
+		    alone);
+	/*
+	 * A run ends after its turn of 1 ms; 100 ms leaves room for a
+	 * host that stops the test VM's CPUs for a while (TCG).
+	 */
+	ktap_result(ac.runs && ac.run_frames_max <= WEIGHT_FRAMES &&
+		    ac.run_ns_max < RUN_MAX_NS,
+		    "%s: %s: attacker's longest run %llu frames (max %d), %.2f ms (max %.0f)",
+		    where, a->name, ac.run_frames_max, WEIGHT_FRAMES,
+		    ac.run_ns_max / 1e6, RUN_MAX_NS / 1e6);
+	ktap_result(ac.packets + ac.drops + ac.errors + ac.handoffs > 0,
+		    "%s: %s: the attack took effect: %llu frames sent, %llu dropped, %llu errors, %llu hand-offs",
+		    where, a->name, ac.packets, ac.drops, ac.errors, ac.handoffs);
+	ktap_result(moved && mv[0].ms < OP_MAX_MS && mv[1].ms < OP_MAX_MS,
+		    "%s: %s: victim vq moved to %s in %.1f ms and back in %.1f ms (max %d)",
+		    where, a->name, mv[0].target, mv[0].ms, mv[1].ms, OP_MAX_MS);
+	ktap_result(closed && cl.ms < OP_MAX_MS,
+		    "%s: %s: victim closed in %.1f ms (max %d)", where, a->name,
+		    cl.ms, OP_MAX_MS);
+
+out:
+	if (alarm(0) == 0 && atk_ctl >= 0)
+		ktap_diag("the watchdog had to stop the attack: the module was wedged");
+	atk_ctl = -1;
+	/* Stop the attack; its owner's exit tears its device down. */
+	if (ctl[1] >= 0)
+		close(ctl[1]);
+	if (ready[0] >= 0)
+		close(ready[0]);
+	exited = pid < 0;
+	for (t_end = now_s() + 30; pid > 0 && now_s() < t_end;) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			exited = true;
+			break;
+		}
+		usleep(10000);
+	}
+	if (pid > 0 && !exited) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	vg_teardown(&v);
+	ktap_result(exited && log_clean_since(mark),
+		    "%s: %s: attacker gone in time, kernel log clean",
+		    where, a->name);
+}
+
+static void run_place(bool polled)
+{
+	const char *where = polled ? "shared sidecore" : "on demand";
+	char cpus[16];
+	size_t i;
+
+	snprintf(cpus, sizeof(cpus), "%d", core_cpu);
+	/* Manual: vqs are placed by hand; moves need a running sidecore. */
+	if (!set_policy("manual", cpus)) {
+		for (i = 0; i < NALL; i++) {
+			fail_checks(where, attack_of(i).name, "policy manual");
+			ktap_result(0, "%s: %s: policy manual", where,
+				    attack_of(i).name);
+		}
+		return;
+	}
+	for (i = 0; i < NALL; i++) {
+		struct attack a = attack_of(i);
+
+		if (only_attack && !strstr(a.name, only_attack))
+			continue;
+		run_attack(&a, where, polled, 100 + 2 * i);
+	}
+	set_policy("ondemand", "");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i, n = 0;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "t:c:p:a:")) != -1) {
+		switch (opt) {
+		case 't':
+			secs = atof(optarg);
+			break;
+		case 'c':
+			core_cpu = atoi(optarg);
+			break;
+		case 'p':
+			only_place = optarg;
+			break;
+		case 'a':
+			only_attack = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-t seconds] [-c cpu] [-p sidecore|ondemand] [-a attack]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	vg_test_start("tun");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		ktap_exit_skip("needs 2 CPUs: a sidecore and the rest");
+	signal(SIGALRM, watchdog);
+	for (i = 0; i < NALL; i++)
+		n += !only_attack || strstr(attack_of(i).name, only_attack);
+	ktap.planned = NCHECKS * n *
+		(only_place ? 1 : 2);
+	if (!only_place || !strcmp(only_place, "sidecore"))
+		run_place(true);
+	if (!only_place || !strcmp(only_place, "ondemand"))
+		run_place(false);
+	return ktap_finish();
+}
