@@ -5,6 +5,8 @@
 #   make                 module + userspace tools
 #   make module          vhost_sidecore.ko only
 #   make check           install what tests need, build, run every test
+#   make check-debug     the tests on a KASAN/lockdep/kmemleak/UBSAN kernel
+#                        and a KCSAN one (each built once and cached)
 #   make demo            boot the test VM and show the module at work
 #   make install         modules_install + depmod for $(KVER)
 #   make unit            host-side unit tests of pure code (no VM)
@@ -34,7 +36,7 @@ ifeq ($(wildcard $(KDIR)/Makefile),)
     else
       override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
       override KDIR := $(KDIR_AUTO)
-      ifneq ($(filter-out check demo bench unit style clean tools,$(or $(MAKECMDGOALS),all)),)
+      ifneq ($(filter-out check check-debug demo bench unit style clean tools,$(or $(MAKECMDGOALS),all)),)
         $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
       endif
     endif
@@ -48,8 +50,8 @@ export VSC_VERSION
 TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile \
 		$(TOPDIR)/tools/simulate/Makefile)
 
-.PHONY: all module tools check demo install module-install unit style sparse \
-	clean bench
+.PHONY: all module tools check check-debug demo install module-install unit \
+	style sparse clean bench
 
 all: module tools
 
@@ -68,6 +70,9 @@ unit:
 
 check:
 	$(TOPDIR)/tools/check
+
+check-debug:
+	$(TOPDIR)/tools/check-debug
 
 demo:
 	$(TOPDIR)/tools/demo
