@@ -262,6 +262,7 @@ static void vsc_exec_handoff_end(struct vsc_vq *vq)
 
 int vsc_exec_poll(struct vsc_sidecore *sc, struct vsc_vq *vq)
 {
+	u64 start, ns;
 	int n = -1;
 
 	if (READ_ONCE(vq->handoff) || !mutex_trylock(&vq->mutex))
@@ -274,12 +275,23 @@ int vsc_exec_poll(struct vsc_sidecore *sc, struct vsc_vq *vq)
 		vsc_exec_handoff(vq, sc->cpu);
 		goto out;
 	}
+	start = local_clock();
 	vq->nofault = true;
 	pagefault_disable();
 	if (vq->has_work && vq->has_work(vq))
 		n = min_t(u64, vsc_exec_handle(vq), INT_MAX);
 	pagefault_enable();
 	vq->nofault = false;
+	/*
+	 * A turn is checked between frames, so one costly frame can make it
+	 * longer: the vq then sits out as many passes as it overran, and
+	 * the others get their time back (while they have work to do).
+	 */
+	ns = local_clock() - start;
+	if (unlikely(ns >= 2 * VSC_EXEC_TURN_NS))
+		WRITE_ONCE(vq->poll_skip,
+			   min_t(u64, ns / VSC_EXEC_TURN_NS - 1,
+				 VSC_EXEC_SKIP_MAX));
 	if (unlikely(vq->faulted)) {
 		vq->faulted = false;
 		vsc_exec_handoff(vq, sc->cpu);
@@ -326,6 +338,7 @@ void vsc_exec_init_vq(struct vsc_vq *vq)
 	vq->sc = NULL;
 	INIT_LIST_HEAD(&vq->sc_node);
 	atomic_set(&vq->sc_refs, 0);
+	vq->poll_skip = 0;
 	vq->handoff = false;
 	vq->handoff_hold = 0;
 	vq->handoff_until = 0;

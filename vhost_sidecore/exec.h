@@ -98,6 +98,8 @@ void vsc_exec_queue(struct vsc_vq *vq);
  * longer.
  */
 #define VSC_EXEC_TURN_NS	(1 * NSEC_PER_MSEC)
+/* Passes a sidecore's vq sits out at most after an overlong turn. */
+#define VSC_EXEC_SKIP_MAX	64
 
 /*
  * A sidecore's look at @vq (owner mm active): run the handler if it has

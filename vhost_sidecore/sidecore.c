@@ -117,6 +117,11 @@ static void vsc_sidecore_pass(struct vsc_sidecore *sc)
 		/* Cheap look first: moved away, or with its worker. */
 		if (READ_ONCE(vq->sc) != sc || READ_ONCE(vq->handoff))
 			continue;
+		/* Its last turn ran over: it sits this pass out. */
+		if (unlikely(READ_ONCE(vq->poll_skip))) {
+			WRITE_ONCE(vq->poll_skip, vq->poll_skip - 1);
+			continue;
+		}
 		/* Stable: our reference keeps the device and its owner. */
 		vsc_sidecore_use_mm(sc, vq->dev->mm);
 		n = vsc_exec_poll(sc, vq);

@@ -120,6 +120,7 @@ struct vsc_vq {
 	struct vsc_sidecore *sc;	/* under vsc_exec_lock; NULL: worker */
 	struct list_head sc_node;	/* on sc->assigned, under sc->lock */
 	atomic_t sc_refs;		/* sidecore poll lists that hold it */
+	unsigned int poll_skip;		/* sidecore passes to sit out */
 	/*
 	 * Handed off: assigned to a sidecore but run by its worker, after
 	 * a sidecore run hit a fault that would sleep or found dirty
