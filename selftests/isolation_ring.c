@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <linux/vhost.h>
 
+#include "lib/isolation.h"
 #include "lib/ktap.h"
 #include "lib/vgtest.h"
 #include "lib/util.h"
@@ -42,40 +43,6 @@ KTAP_DEFINE_STATE;
 
 static int core_cpu = 1;
 static double secs = 5;
-
-static bool place(const char *target, const char *mode)
-{
-	struct vg_counters c;
-	int vq, ms;
-
-	for (vq = 0; vq < 2; vq++)
-		if (vg_read_counters(getpid(), vq, 0, &c) ||
-		    (strcmp(c.mode, mode) &&
-		     sysfs_write("vq_move", "%d %d %s", c.dev, vq, target)))
-			return false;
-	for (ms = 0; ms < 2000; ms += 10) {
-		struct vg_counters c0, c1;
-
-		if (!vg_read_counters(getpid(), 0, 0, &c0) &&
-		    !vg_read_counters(getpid(), 1, 0, &c1) &&
-		    !strcmp(c0.mode, mode) && !strcmp(c1.mode, mode))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
-static bool log_clean_since(const char *mark)
-{
-	return vsc_sh("dmesg | sed -n '/%s/,$p' | grep -Eq "
-		      "'WARNING:|BUG:|Oops|KASAN|UBSAN|use-after-free|stall|lockdep'",
-		      mark) != 0;
-}
-
-static void kmsg(const char *mark)
-{
-	vsc_sh("echo '%s' > /dev/kmsg", mark);
-}
 
 /* --- txqueuelen changed in a loop --- */
 
@@ -126,11 +93,12 @@ static void txqueuelen(const char *where, const char *target)
 	pthread_t t;
 	bool ok;
 
-	snprintf(mark, sizeof(mark), "vsc-isolation-ring: txqueuelen %s", where);
-	kmsg(mark);
+	snprintf(mark, sizeof(mark), "vsc-isolation-ring-%d-txqueuelen-%s",
+		 getpid(), target);
+	iso_mark(mark);
 	if (dev)
 		cfg.dev = dev;
-	if (vg_setup(&d, &cfg) || (!dev && !place(target, where))) {
+	if (vg_setup(&d, &cfg) || (!dev && !iso_place(getpid(), target, where))) {
 		ktap_result(0, "%s: txqueuelen loop: setup", where);
 		vg_teardown(&d);
 		return;
@@ -141,7 +109,7 @@ static void txqueuelen(const char *where, const char *target)
 	pthread_join(t, NULL);
 	vg_stream_report(&res);
 	vg_teardown(&d);
-	ktap_result(ok && r.changes > 100 && log_clean_since(mark),
+	ktap_result(ok && r.changes > 100 && iso_log_clean(mark),
 		    "%s: txqueuelen changed %lu times while streaming: lossless, no report",
 		    where, r.changes);
 }
@@ -192,7 +160,7 @@ static void fault_line(const char *where, const char *target)
 	struct vg_dev d;
 	uint8_t *log;
 
-	if (vg_setup(&d, &cfg) || !place(target, where)) {
+	if (vg_setup(&d, &cfg) || !iso_place(getpid(), target, where)) {
 		for (i = 0; i < 3; i++)
 			ktap_result(0, "%s: fault line: setup", where);
 		vg_teardown(&d);

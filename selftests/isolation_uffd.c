@@ -32,6 +32,7 @@
 #include <linux/userfaultfd.h>
 #include <linux/vhost.h>
 
+#include "lib/isolation.h"
 #include "lib/ktap.h"
 #include "lib/vgtest.h"
 #include "lib/util.h"
@@ -41,31 +42,10 @@ KTAP_DEFINE_STATE;
 
 /* SET_VRING_BUSYLOOP_TIMEOUT's cap (vhost_sidecore/vring.h). */
 #define BUSYLOOP_CAP_US	10000
-#define OP_MAX_MS	100
 
 static int core_cpu = 1;
-/* The hostile VMM's control pipe, for the watchdog. */
-static int ctl_fd = -1;
-
-/*
- * On a module that lets the fault wedge it, anything that takes its
- * global lock (even a read of its debugfs) never returns until the fault
- * is served: after a minute, serve it (close the userfaultfd) so that the
- * test ends and reports.
- */
-static void watchdog(int sig)
-{
-	if (write(ctl_fd, "c", 1) != 1)
-		_exit(3);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+/* Serves the fault if the module wedged (lib/isolation.h). */
+static struct iso_watchdog wd;
 
 /*
  * The hostile VMM: a device whose tx avail page is registered with a
@@ -113,89 +93,6 @@ static void hostile(int ready, int ctl)
 	_exit(0);
 }
 
-struct op {
-	int kind;		/* 0: vq_move, 1: close, 2: rmmod */
-	int dev, vq, fd;
-	const char *target;
-	int err;
-	double ms;
-};
-
-static void *op_thread(void *arg)
-{
-	struct op *o = arg;
-	double t0 = now_s();
-
-	switch (o->kind) {
-	case 0:
-		o->err = sysfs_write("vq_move", "%d %d %s", o->dev, o->vq,
-				     o->target);
-		break;
-	case 1:
-		o->err = close(o->fd) ? -errno : 0;
-		break;
-	case 2:
-		o->err = vsc_sh("rmmod vhost_sidecore 2>/dev/null");
-		break;
-	}
-	o->ms = (now_s() - t0) * 1000;
-	return NULL;
-}
-
-/* Run @o in a thread; false if it did not end within 5 s (left behind). */
-static bool op_run(struct op *o)
-{
-	struct timespec ts;
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, op_thread, o))
-		return false;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 5;
-	if (pthread_timedjoin_np(t, NULL, &ts)) {
-		pthread_detach(t);
-		o->ms = 5000;
-		return false;
-	}
-	return true;
-}
-
-static bool move_timed(int dev, int vq, const char *target, double *ms)
-{
-	struct op o = { .kind = 0, .dev = dev, .vq = vq, .target = target };
-	bool done = op_run(&o);
-
-	*ms = o.ms;
-	return done && !o.err;
-}
-
-static bool wait_mode(pid_t pid, const char *mode, int ms)
-{
-	struct vg_counters c0, c1;
-
-	for (; ms > 0; ms -= 10) {
-		if (!vg_read_counters(pid, 0, 0, &c0) &&
-		    !vg_read_counters(pid, 1, 0, &c1) &&
-		    !strcmp(c0.mode, mode) && !strcmp(c1.mode, mode))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
-static bool place(pid_t pid, const char *target, const char *mode)
-{
-	struct vg_counters c;
-	int vq;
-
-	for (vq = 0; vq < 2; vq++)
-		if (vg_read_counters(pid, vq, 0, &c) ||
-		    (strcmp(c.mode, mode) &&
-		     sysfs_write("vq_move", "%d %d %s", c.dev, vq, target)))
-			return false;
-	return wait_mode(pid, mode, 2000);
-}
-
 static double rate(struct vg_dev *v, uint32_t stream)
 {
 	struct vg_stream_result res;
@@ -226,7 +123,7 @@ int main(int argc, char **argv)
 	struct vg_counters hc = { 0 }, vc = { 0 };
 	char mode[32], cpu[16], c;
 	bool ok, moves_ok, hmoves_ok, exited;
-	struct op cl, rm;
+	struct iso_op cl, rm;
 	struct vg_dev v;
 	pid_t pid;
 
@@ -264,18 +161,17 @@ int main(int argc, char **argv)
 	}
 	close(ready[1]);
 	close(ctl[0]);
-	ctl_fd = ctl[1];
-	signal(SIGALRM, watchdog);
-	alarm(60);
+	iso_watchdog_start(&wd, 'c');
+	iso_watchdog_arm(&wd, ctl[1], 60);
 	if (read(ready[0], &c, 1) != 1) {
 		waitpid(pid, &status, 0);
 		ktap_exit_skip("the hostile VMM could not register its ring with userfaultfd");
 	}
 
 	/* The victim alone on the sidecore, then with the hostile device. */
-	ok = place(getpid(), cpu, mode);
+	ok = iso_place(getpid(), cpu, mode);
 	alone = ok ? rate(&v, 1) : -1;
-	ok = ok && place(pid, cpu, mode);
+	ok = ok && iso_place(pid, cpu, mode);
 	for (i = 0; ok && i < 200; i++) {
 		if (!vg_read_counters(pid, 1, 0, &hc) && hc.handoff)
 			break;
@@ -294,7 +190,7 @@ int main(int argc, char **argv)
 	 * demand) away and back, then the stuck hostile vq itself.
 	 */
 	vg_read_counters(getpid(), 1, 0, &vc);
-	moves_ok = move_timed(vc.dev, 1, "ondemand", &ms[0]);
+	moves_ok = iso_move(vc.dev, 1, "ondemand", &ms[0]);
 	if (moves_ok) {
 		/* Streaming on demand: its worker busy-polls, then moves. */
 		struct vg_stream_job job = { .d = &v, .seconds = 1.5,
@@ -303,32 +199,32 @@ int main(int argc, char **argv)
 
 		pthread_create(&t, NULL, vg_stream_thread, &job);
 		usleep(500000);
-		moves_ok = move_timed(vc.dev, 1, cpu, &ms[1]) &&
-			   move_timed(vc.dev, 1, "ondemand", &ms[2]) &&
-			   move_timed(vc.dev, 1, cpu, &ms[3]);
+		moves_ok = iso_move(vc.dev, 1, cpu, &ms[1]) &&
+			   iso_move(vc.dev, 1, "ondemand", &ms[2]) &&
+			   iso_move(vc.dev, 1, cpu, &ms[3]);
 		pthread_join(t, NULL);
 		moves_ok = moves_ok && job.ok;
 	}
-	ktap_result(moves_ok && ms[0] < OP_MAX_MS && ms[1] < OP_MAX_MS &&
-		    ms[2] < OP_MAX_MS && ms[3] < OP_MAX_MS,
+	ktap_result(moves_ok && ms[0] < ISO_OP_MAX_MS && ms[1] < ISO_OP_MAX_MS &&
+		    ms[2] < ISO_OP_MAX_MS && ms[3] < ISO_OP_MAX_MS,
 		    "victim tx vq (busyloop %d us) moved 4 times under traffic, lossless: %.1f %.1f %.1f %.1f ms (max %d)",
-		    BUSYLOOP_CAP_US, ms[0], ms[1], ms[2], ms[3], OP_MAX_MS);
+		    BUSYLOOP_CAP_US, ms[0], ms[1], ms[2], ms[3], ISO_OP_MAX_MS);
 	vg_read_counters(pid, 1, 0, &hc);
-	hmoves_ok = move_timed(hc.dev, 1, "ondemand", &hms[0]) &&
-		    move_timed(hc.dev, 1, cpu, &hms[1]) &&
-		    move_timed(hc.dev, 0, "ondemand", &hms[2]) &&
-		    move_timed(hc.dev, 0, cpu, &hms[3]);
-	ktap_result(hmoves_ok && hms[0] < OP_MAX_MS && hms[1] < OP_MAX_MS &&
-		    hms[2] < OP_MAX_MS && hms[3] < OP_MAX_MS,
+	hmoves_ok = iso_move(hc.dev, 1, "ondemand", &hms[0]) &&
+		    iso_move(hc.dev, 1, cpu, &hms[1]) &&
+		    iso_move(hc.dev, 0, "ondemand", &hms[2]) &&
+		    iso_move(hc.dev, 0, cpu, &hms[3]);
+	ktap_result(hmoves_ok && hms[0] < ISO_OP_MAX_MS && hms[1] < ISO_OP_MAX_MS &&
+		    hms[2] < ISO_OP_MAX_MS && hms[3] < ISO_OP_MAX_MS,
 		    "the stuck hostile vqs (busyloop %d us) moved 4 times: %.1f %.1f %.1f %.1f ms (max %d)",
-		    BUSYLOOP_CAP_US, hms[0], hms[1], hms[2], hms[3], OP_MAX_MS);
+		    BUSYLOOP_CAP_US, hms[0], hms[1], hms[2], hms[3], ISO_OP_MAX_MS);
 
-	rm = (struct op){ .kind = 2 };
-	ktap_result(op_run(&rm) && rm.err && rm.ms < 1000,
+	rm = (struct iso_op){ .kind = ISO_RMMOD };
+	ktap_result(iso_op_run(&rm) && rm.err && rm.ms < 1000,
 		    "rmmod attempt refused at once (devices open): %.1f ms", rm.ms);
-	cl = (struct op){ .kind = 1, .fd = v.fd };
-	ktap_result(op_run(&cl) && !cl.err && cl.ms < OP_MAX_MS,
-		    "victim closed in %.1f ms (max %d)", cl.ms, OP_MAX_MS);
+	cl = (struct iso_op){ .kind = ISO_CLOSE, .fd = v.fd };
+	ktap_result(iso_op_run(&cl) && !cl.err && cl.ms < ISO_OP_MAX_MS,
+		    "victim closed in %.1f ms (max %d)", cl.ms, ISO_OP_MAX_MS);
 	v.fd = -1;
 	vg_teardown(&v);
 	vg_read_counters(pid, 1, 0, &hc);
@@ -337,14 +233,14 @@ int main(int argc, char **argv)
 		    hc.handoffs);
 
 	/* Now serve it: close the userfaultfd; then the VMM exits. */
-	if (alarm(0) == 0)
+	if (iso_watchdog_disarm(&wd))
 		ktap_diag("the watchdog had to close the userfaultfd: the module was wedged");
 	if (write(ctl[1], "c", 1) != 1)
 		ktap_diag("cannot tell the hostile VMM to close its userfaultfd");
 	close(ctl[1]);
 	close(ready[0]);
 	exited = false;
-	for (t_end = now_s() + 10; now_s() < t_end;) {
+	for (t_end = iso_now() + 10; iso_now() < t_end;) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			exited = true;
 			break;
