@@ -13,8 +13,9 @@
  *
  * the victim must keep at least a third of the frame rate it had alone
  * (measured just before, in the same boot, lossless both times, with the
- * attacker's process spinning on the CPU as hard as while it attacks: the
- * control differs from the attack only in what the device sees), the
+ * attacker's process spinning on a CPU as hard as while it attacks, at
+ * nice -20 as if it had a vCPU of its own: the control differs from the
+ * attack only in what the device sees), the
  * attacker's longest handler run must stay within the weight (its frames
  * and its time are reported), a move of one of the victim's vqs and back
  * and the close of the victim must each finish in under 100 ms, and the
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,36 +97,37 @@ static void set(struct vring_desc *e, uint64_t addr, uint32_t len,
 }
 
 /*
- * Reap what the device used, then fill the tx ring with @make's chains:
- * as fast as the attacker's CPU allows, to keep the ring from emptying.
+ * The tx attacks build one chain at head 0 and name it in every avail
+ * slot (a guest may repeat a head); the avail index is then kept a whole
+ * ring ahead of the used index: the ring never runs dry, whatever the
+ * device's speed, at the cost of one store and a kick per round.
  */
-static void tx_refill(struct vg_dev *d, int (*make)(struct vg_dev *d))
+static void tx_all_head0(struct vg_dev *d)
 {
-	int added = 0;
+	unsigned int i;
 
-	vg_tx_reap(d);
-	while (d->tx.nfree && make(d) == 0)
-		added++;
-	if (added)
-		vg_vq_publish(d, &d->tx);
+	for (i = 0; i < d->tx.num; i++)
+		d->tx.avail->ring[i] = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void step_tx_full(struct vg_dev *d)
+{
+	uint16_t used = __atomic_load_n(&d->tx.used->idx, __ATOMIC_ACQUIRE);
+	uint16_t want = used + d->tx.num;
+
+	if (want != d->tx.avail_idx) {
+		d->tx.avail_idx = want;
+		vg_force_kick(&d->tx);
+	}
 }
 
 /* (a) A 12-byte header and one byte: the backend refuses it. */
-static int make_rejected(struct vg_dev *d)
+static void start_rejected(struct vg_dev *d)
 {
-	int h = vg_desc_alloc(&d->tx, 1);
-
-	if (h < 0)
-		return -1;
-	memset(d->tx.buf[h], 0, d->hdr_len + 1);
-	set(&d->tx.desc[h], gpa_of(d, d->tx.buf[h]), d->hdr_len + 1, 0, 0);
-	vg_push(&d->tx, h);
-	return 0;
-}
-
-static void step_rejected(struct vg_dev *d)
-{
-	tx_refill(d, make_rejected);
+	memset(d->tx.buf[0], 0, d->hdr_len + 1);
+	set(&d->tx.desc[0], gpa_of(d, d->tx.buf[0]), d->hdr_len + 1, 0, 0);
+	tx_all_head0(d);
 }
 
 /* (b) 1024 one-byte rx buffers: every frame needs more than the 1024
@@ -143,6 +146,7 @@ static void start_rx_tiny(struct vg_dev *d)
 /* Set once the attack starts; before, the attacker only spins. */
 static volatile bool attacking;
 
+/* Spins in the control too (the spinning thread of (b)). */
 static void *flood_thread(void *arg)
 {
 	struct vg_dev *d = arg;
@@ -161,96 +165,67 @@ static void cfg_rx_tiny(struct vg_config *c)
 	c->mrg_rxbuf = true;
 }
 
-/* (c) One ring descriptor, an indirect table of 1024: a header, then
- * 1023 one-byte segments. A valid 1023-byte frame, at the cost of the
- * most descriptors a chain may have. */
-static int make_long_indirect(struct vg_dev *d)
-{
-	int h = vg_desc_alloc(&d->tx, 1), i;
-
-	if (h < 0)
-		return -1;
-	set(&table[0], gpa_of(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
-	for (i = 1; i < 1024; i++)
-		set(&table[i], gpa_of(d, table_data + 64 + i), 1,
-		    i < 1023 ? VRING_DESC_F_NEXT : 0, i + 1);
-	set(&d->tx.desc[h], gpa_of(d, table), 1024 * sizeof(*table),
-	    VRING_DESC_F_INDIRECT, 0);
-	vg_push(&d->tx, h);
-	return 0;
-}
-
-/* (c) The same table with 1022 zero-length descriptors between the
- * header and a 60-byte frame: reads that move nothing. */
-static int make_zero_len(struct vg_dev *d)
-{
-	int h = vg_desc_alloc(&d->tx, 1), i;
-
-	if (h < 0)
-		return -1;
-	set(&table[0], gpa_of(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
-	for (i = 1; i < 1023; i++)
-		set(&table[i], gpa_of(d, table_data), 0, VRING_DESC_F_NEXT,
-		    i + 1);
-	set(&table[1023], gpa_of(d, table_data + 64), 60, 0, 0);
-	set(&d->tx.desc[h], gpa_of(d, table), 1024 * sizeof(*table),
-	    VRING_DESC_F_INDIRECT, 0);
-	vg_push(&d->tx, h);
-	return 0;
-}
-
-/* (c) Every ring descriptor INDIRECT|NEXT, each pointing at a table of
- * 65536 zero-length descriptors: num x 65536 reads for one chain, unless
- * the combination the spec forbids is refused. */
-static int make_ind_next(struct vg_dev *d)
-{
-	unsigned int n = d->tx.num, i;
-	int h = vg_desc_alloc(&d->tx, n);
-	static bool filled;
-	uint16_t at;
-
-	if (h < 0)
-		return -1;
-	for (i = 0; !filled && i < BIG_TABLE; i++)
-		set(&table[i], 0, 0, i + 1 < BIG_TABLE ? VRING_DESC_F_NEXT : 0,
-		    i + 1);
-	filled = true;
-	for (i = 0, at = h; i < n; i++) {
-		uint16_t next = d->tx.desc[at].next;
-
-		set(&d->tx.desc[at], gpa_of(d, table), BIG_TABLE * sizeof(*table),
-		    VRING_DESC_F_INDIRECT | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
-		    next);
-		at = next;
-	}
-	vg_push(&d->tx, h);
-	return 0;
-}
-
-static void step_long_indirect(struct vg_dev *d)
-{
-	tx_refill(d, make_long_indirect);
-}
-
-static void step_zero_len(struct vg_dev *d)
-{
-	tx_refill(d, make_zero_len);
-}
-
-static void step_ind_next(struct vg_dev *d)
-{
-	tx_refill(d, make_ind_next);
-}
-
 static void cfg_tables(struct vg_config *c)
 {
 	c->extra_mem = BIG_TABLE * sizeof(struct vring_desc) + 8192 + 4096;
 }
 
-static void start_tables(struct vg_dev *d)
+static void alloc_tables(struct vg_dev *d)
 {
 	table = vg_galloc(d, BIG_TABLE * sizeof(*table), 4096);
 	table_data = vg_galloc(d, 8192, 64);
+}
+
+/* (c) One ring descriptor, an indirect table of 1024: a header, then
+ * 1023 one-byte segments. A valid 1023-byte frame, at the cost of the
+ * most descriptors a chain may have. */
+static void start_long_indirect(struct vg_dev *d)
+{
+	int i;
+
+	alloc_tables(d);
+	set(&table[0], gpa_of(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
+	for (i = 1; i < 1024; i++)
+		set(&table[i], gpa_of(d, table_data + 64 + i), 1,
+		    i < 1023 ? VRING_DESC_F_NEXT : 0, i + 1);
+	set(&d->tx.desc[0], gpa_of(d, table), 1024 * sizeof(*table),
+	    VRING_DESC_F_INDIRECT, 0);
+	tx_all_head0(d);
+}
+
+/* (c) The same table with 1022 zero-length descriptors between the
+ * header and a 60-byte frame: reads that move nothing. */
+static void start_zero_len(struct vg_dev *d)
+{
+	int i;
+
+	alloc_tables(d);
+	set(&table[0], gpa_of(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
+	for (i = 1; i < 1023; i++)
+		set(&table[i], gpa_of(d, table_data), 0, VRING_DESC_F_NEXT,
+		    i + 1);
+	set(&table[1023], gpa_of(d, table_data + 64), 60, 0, 0);
+	set(&d->tx.desc[0], gpa_of(d, table), 1024 * sizeof(*table),
+	    VRING_DESC_F_INDIRECT, 0);
+	tx_all_head0(d);
+}
+
+/* (c) Every ring descriptor INDIRECT|NEXT, each pointing at a table of
+ * 65536 zero-length descriptors: num x 65536 reads for one chain, unless
+ * the combination the spec forbids is refused. */
+static void start_ind_next(struct vg_dev *d)
+{
+	unsigned int n = d->tx.num, i;
+
+	alloc_tables(d);
+	for (i = 0; i < BIG_TABLE; i++)
+		set(&table[i], 0, 0, i + 1 < BIG_TABLE ? VRING_DESC_F_NEXT : 0,
+		    i + 1);
+	for (i = 0; i < n; i++)
+		set(&d->tx.desc[i], gpa_of(d, table), BIG_TABLE * sizeof(*table),
+		    VRING_DESC_F_INDIRECT | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+		    i + 1);
+	tx_all_head0(d);
 }
 
 struct attack {
@@ -264,15 +239,16 @@ struct attack {
 };
 
 static const struct attack attacks[] = {
-	{ .name = "rejected tx chains", .vq = 1, .step = step_rejected },
+	{ .name = "rejected tx chains", .vq = 1, .start = start_rejected,
+	  .step = step_tx_full },
 	{ .name = "rx drops (frames larger than the buffers)", .vq = 0,
 	  .cfg = cfg_rx_tiny, .start = start_rx_tiny, .flood = true },
 	{ .name = "long indirect tables", .vq = 1, .cfg = cfg_tables,
-	  .start = start_tables, .step = step_long_indirect },
+	  .start = start_long_indirect, .step = step_tx_full },
 	{ .name = "zero-length descriptors", .vq = 1, .cfg = cfg_tables,
-	  .start = start_tables, .step = step_zero_len },
+	  .start = start_zero_len, .step = step_tx_full },
 	{ .name = "INDIRECT|NEXT chains", .vq = 1, .cfg = cfg_tables,
-	  .start = start_tables, .step = step_ind_next },
+	  .start = start_ind_next, .step = step_tx_full },
 };
 #define NATTACKS (sizeof(attacks) / sizeof(attacks[0]))
 #define NALL (NATTACKS + NHOSTILE)
@@ -310,6 +286,12 @@ static void attacker(const struct attack *a, int ready, int ctl)
 	pthread_t t;
 	char c;
 
+	/*
+	 * A guest refills its rings from vCPUs of its own: give the one
+	 * thread that spins here (the refill, or the flood) nearly a CPU of
+	 * its own, in the control as in the attack.
+	 */
+	setpriority(PRIO_PROCESS, 0, -20);
 	cfg.ifname = "attacker";
 	if (a->cfg)
 		a->cfg(&cfg);
@@ -322,7 +304,8 @@ static void attacker(const struct attack *a, int ready, int ctl)
 	if (write(ready, "r", 1) != 1)
 		_exit(1);
 	while (!told(ctl))
-		;
+		if (a->flood)
+			usleep(10000);
 	if (read(ctl, &c, 1) != 1 || c != 'g')
 		_exit(0);
 	if (a->hostile) {
@@ -333,9 +316,12 @@ static void attacker(const struct attack *a, int ready, int ctl)
 		}
 	}
 	attacking = true;
-	while (!told(ctl))
+	while (!told(ctl)) {
 		if (a->step)
 			a->step(&d);
+		else
+			usleep(10000);
+	}
 	/* Stop (or the parent died): the exit tears it all down. */
 	_exit(0);
 }
@@ -432,11 +418,18 @@ static void run_attack(const struct attack *a, const char *where,
 		    "%s: %s: victim lossless at %.0f frames/s, %.2f of its %.0f with the attacker idle",
 		    where, a->name, attacked, alone > 0 ? attacked / alone : 0,
 		    alone);
+	/*
+	 * Frames per run, longest and on average (the average also on a
+	 * module that does not count the longest: a run past the weight
+	 * shows there).
+	 */
 	ktap_result(ac.runs && ac.run_frames_max <= WEIGHT_FRAMES &&
+		    (ac.packets + ac.drops) / ac.runs <= WEIGHT_FRAMES &&
 		    ac.run_ns_max < RUN_MAX_NS,
-		    "%s: %s: attacker's longest run %llu frames (max %d), %.2f ms (wall, max %.0f)",
-		    where, a->name, ac.run_frames_max, WEIGHT_FRAMES,
-		    ac.run_ns_max / 1e6, RUN_MAX_NS / 1e6);
+		    "%s: %s: attacker's runs: longest %llu frames, %.1f on average (max %d), %.2f ms (wall, max %.0f)",
+		    where, a->name, ac.run_frames_max,
+		    ac.runs ? (double)(ac.packets + ac.drops) / ac.runs : 0,
+		    WEIGHT_FRAMES, ac.run_ns_max / 1e6, RUN_MAX_NS / 1e6);
 	ktap_result(ac.packets + ac.drops + ac.errors + ac.handoffs > 0,
 		    "%s: %s: the attack took effect: %llu frames sent, %llu dropped, %llu errors, %llu hand-offs",
 		    where, a->name, ac.packets, ac.drops, ac.errors, ac.handoffs);
@@ -530,6 +523,8 @@ int main(int argc, char **argv)
 	vg_test_start("tun");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		ktap_exit_skip("needs 2 CPUs: a sidecore and the rest");
+	/* An attacker may be gone when told to stop. */
+	signal(SIGPIPE, SIG_IGN);
 	iso_watchdog_start(&wd, 's');
 	for (i = 0; i < NALL; i++)
 		n += !only_attack || strstr(attack_of(i).name, only_attack);

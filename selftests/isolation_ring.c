@@ -217,7 +217,7 @@ static void fault_line(const char *where, const char *target)
 		    got == (int)(t2.packets - t0.packets) &&
 		    r2.packets == r0.packets &&
 		    vg_rx_get(&d, frame, sizeof(frame)) == 0,
-		    "%s: fault line: %d frames queued each way; %llu tx frames moved before it (max %d), none after; rx %llu -> %llu; %d reached the host",
+		    "%s: fault line: of %d frames queued each way, %llu tx frames moved (max %d, those before it), none after; rx %llu -> %llu; %d reached the host",
 		    where, sent, t2.packets - t0.packets, polled ? 64 : 0,
 		    r0.packets, r2.packets, got);
 	vg_teardown(&d);

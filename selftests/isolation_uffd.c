@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 	}
 	close(ready[1]);
 	close(ctl[0]);
+	signal(SIGPIPE, SIG_IGN);
 	iso_watchdog_start(&wd, 'c');
 	iso_watchdog_arm(&wd, ctl[1], 60);
 	if (read(ready[0], &c, 1) != 1) {
