@@ -9,7 +9,8 @@
 #
 #   -C DIR       the tests are in DIR (default: this script's directory);
 #                DIR/settings holds the per-test timeout ("timeout=SECS",
-#                and "NAME.timeout=SECS" for one test)
+#                and "NAME.timeout=SECS" for one test), multiplied by
+#                $VSC_TIMEOUT_SCALE when set (a debug kernel is slower)
 #   -p PREFIX    result line prefix (default "selftests: vhost_sidecore:")
 #   -m MANIFEST  tests that must run: a listed test (one name or glob per
 #                line, # comments) fails when it skips, or when any of its
@@ -153,6 +154,8 @@ for t in "$@"; do
 	fi
 	limit=$(awk -F= -v k="$name.timeout" '$1 == k { print $2 }' settings 2>/dev/null)
 	limit=${limit:-$timeout}
+	# A slower kernel (KASAN, KCSAN: tools/check-debug) scales them all.
+	limit=$((limit * ${VSC_TIMEOUT_SCALE:-1}))
 	kmsg "start $name"
 	start=$(date +%s)
 	timeout -k 10 "$limit" "./$t" < /dev/null 2>&1 | tee "$out/log" | sed -u 's/^/# /'
