@@ -7,6 +7,7 @@
  * Copyright (C) 2026 The vhost-sidecore authors
  */
 
+#include <linux/capability.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -22,6 +23,17 @@ static ssize_t vsc_refused(const char *attr, int r, const char *why)
 	return r;
 }
 
+/*
+ * Every write changes state: CAP_NET_ADMIN, as netlink's GENL_ADMIN_PERM
+ * (the files' mode alone lets any root write, even one without it).
+ */
+static int vsc_may_write(const char *attr)
+{
+	if (capable(CAP_NET_ADMIN))
+		return 0;
+	return vsc_refused(attr, -EPERM, "needs CAP_NET_ADMIN");
+}
+
 /* Change one field with @edit, through the setter. */
 static ssize_t vsc_config_edit(const char *attr, const char *buf,
 			       size_t count,
@@ -29,8 +41,11 @@ static ssize_t vsc_config_edit(const char *attr, const char *buf,
 					   const void *buf, const char **why))
 {
 	const char *why;
-	int r = vsc_config_update(edit, buf, &why);
+	int r = vsc_may_write(attr);
 
+	if (r)
+		return r;
+	r = vsc_config_update(edit, buf, &why);
 	if (r)
 		return vsc_refused(attr, r, why);
 	return count;
@@ -144,6 +159,9 @@ static ssize_t vq_move_store(struct kobject *kobj, struct kobj_attribute *attr,
 	const char *why;
 	int dev, cpu, r;
 
+	r = vsc_may_write("vq_move");
+	if (r)
+		return r;
 	if (sscanf(buf, "%d %u %15s %c", &dev, &vq, target, &extra) != 3)
 		return vsc_refused("vq_move", -EINVAL,
 				   "expected: DEV VQ CPU|ondemand");
@@ -238,6 +256,9 @@ static ssize_t vsc_knob_store(struct kobject *kobj,
 	const char *why;
 	int r;
 
+	r = vsc_may_write(k->name);
+	if (r)
+		return r;
 	r = kstrtou32(buf, 0, &e.value);
 	if (r)
 		return vsc_refused(k->name, r,
