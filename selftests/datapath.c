@@ -59,6 +59,8 @@ static void run(const char *dev, bool ours, const struct layout *l,
 		/* Mergeable: small buffers, so frames span several. */
 		.rx_buf = l->mrg ? 512 : 1536, .ifname = "vgtap0",
 		.strict_hdr = ours,
+		/* The 16-bit ring indexes wrap half way through the stream. */
+		.base_idx = (uint16_t)(65536 - frames / 2),
 	};
 	struct vg_stream_result res;
 	struct vg_counters c[2];
@@ -102,7 +104,7 @@ static void run(const char *dev, bool ours, const struct layout *l,
 
 int main(int argc, char **argv)
 {
-	uint64_t frames = 100000;
+	uint64_t frames = 20000;
 	bool vhost_net = true;
 	struct stat st;
 	size_t i;

@@ -63,7 +63,7 @@ KTAP_DEFINE_STATE;
 #define NCHECKS		6
 
 static int core_cpu = 1;
-static double secs = 2.0;
+static double secs = 1.5;
 static const char *only_attack;
 static const char *only_place;
 /* Ends an attack that wedged the module (lib/isolation.h). */
@@ -395,7 +395,7 @@ static void run_attack(const struct attack *a, const char *where,
 	 * The victim with the attacker spinning, then attacking, back to
 	 * back. The malformed rings end at once: a shorter measure will do.
 	 */
-	t = a->hostile && secs > 1 ? 1 : secs;
+	t = a->hostile && secs > 0.5 ? 0.5 : secs;
 	alone = victim_rate(&v, t, stream);
 	iso_watchdog_arm(&wd, ctl[1], 60);
 	if (write(ctl[1], "g", 1) != 1) {

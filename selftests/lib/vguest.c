@@ -117,7 +117,12 @@ static int vg_vq_init(struct vg_dev *d, struct vg_vq *vq, size_t bufsize)
 	}
 	vq->free_head = 0;
 	vq->nfree = num;
-	vq->avail_idx = vq->published = vq->last_used = 0;
+	vq->avail_idx = vq->published = vq->last_used = d->cfg.base_idx;
+	vq->avail->idx = d->cfg.base_idx;
+	vq->used->idx = d->cfg.base_idx;
+	/* The event indexes after the rings: used event, avail event. */
+	vq->avail->ring[num] = d->cfg.base_idx;
+	memcpy(&vq->used->ring[num], &d->cfg.base_idx, sizeof(uint16_t));
 	vq->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vq->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vq->err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -140,7 +145,7 @@ static int vg_vhost_vq(struct vg_dev *d, struct vg_vq *vq, unsigned int idx)
 	st.num = vq->num;
 	if (ioctl(d->fd, VHOST_SET_VRING_NUM, &st))
 		return -errno;
-	st.num = 0;
+	st.num = d->cfg.base_idx;
 	if (ioctl(d->fd, VHOST_SET_VRING_BASE, &st))
 		return -errno;
 	if (ioctl(d->fd, VHOST_SET_VRING_ADDR, &addr))

@@ -35,6 +35,11 @@ struct vg_config {
 	bool no_backend;		/* configure rings but attach nothing */
 	size_t extra_mem;		/* guest memory for vg_galloc() */
 	/*
+	 * Ring indexes start here (SET_VRING_BASE and the used index the
+	 * device reads): near 65535, a short stream covers the wrap.
+	 */
+	uint16_t base_idx;
+	/*
 	 * Frames injected towards the guest go straight to the tap's ring,
 	 * not through its qdisc: a full ring is an error the sender sees
 	 * (and retries), and a qdisc being replaced drops nothing.
