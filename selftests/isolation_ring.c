@@ -13,7 +13,11 @@
  *   queued with one kick must not move at all once the vq is broken, and
  *   its packet counters must not move after the fault.
  *
- * Both on demand and on a sidecore.
+ * - the vq-broken netlink event is rate-limited with the log line: a VMM
+ *   re-attaching the backend of a vq its guest keeps breaking, 50 times,
+ *   makes at most a burst of events and lines, while every break counts.
+ *
+ * Both on demand and on a sidecore (the last one on demand only).
  *
  *   isolation_ring [-c cpu] [-t seconds]
  *
@@ -30,9 +34,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 #include <linux/vhost.h>
 
+#include "lib/hostile_cases.h"
 #include "lib/isolation.h"
 #include "lib/ktap.h"
 #include "lib/vgtest.h"
@@ -224,6 +231,103 @@ static void fault_line(const char *where, const char *target)
 	munmap(log, page);
 }
 
+/* --- the vq-broken event, rate-limited --- */
+
+/* Has process @pid a generic netlink socket in a multicast group? */
+static bool genl_joined(pid_t pid)
+{
+	char line[256];
+	unsigned int proto, groups;
+	int portid;
+	bool found = false;
+	FILE *f = fopen("/proc/net/netlink", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %u %d %x", &proto, &portid, &groups) == 3 &&
+			proto == 16 && portid == pid && groups;
+	fclose(f);
+	return found;
+}
+
+static void broken_events(void)
+{
+	struct vg_config cfg = {
+		.dev = VSC_DEV_PATH, .qsize = 256, .event_idx = true,
+		.mrg_rxbuf = true, .version_1 = true, .ifname = "brktap",
+	};
+	char path[] = "/tmp/vsc-broken-XXXXXX", mark[64], cmd[512];
+	struct vg_counters c = { 0 };
+	int i, fd, events = -1, lines = -1, breaks = 0, limit = 0;
+	double t0;
+	pid_t mon = -1;
+	struct vg_dev d;
+	FILE *p;
+
+	fd = mkstemp(path);
+	snprintf(mark, sizeof(mark), "vsc-isolation-ring-%d-broken", getpid());
+	iso_mark(mark);
+	if (fd < 0 || vg_setup(&d, &cfg)) {
+		ktap_result(0, "broken-vq events: setup");
+		goto out;
+	}
+	/*
+	 * The operator's monitor, subscribed before the first break, in the
+	 * initial network namespace (the family's; this test has its own).
+	 */
+	mon = fork();
+	if (!mon) {
+		dup2(fd, 1);
+		execlp("nsenter", "nsenter", "--net=/proc/1/ns/net",
+		       VSC_TOP "/tools/sidecorectl/sidecorectl", "monitor",
+		       (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && !genl_joined(mon); i++)
+		usleep(50000);
+	/* A descriptor loop: every attach breaks the vq again at once. */
+	t0 = iso_now();
+	hostile_cases[0].make(&d, &d.tx);
+	for (i = 0; i < 50; i++) {
+		breaks += wait_err(&d.tx, 2000);
+		if (vg_set_backend(&d, -1) || vg_set_backend(&d, d.tap))
+			break;
+	}
+	breaks += wait_err(&d.tx, 2000);
+	/* The log line's own limit: a burst of 10 per started 5 s. */
+	limit = 10 * (1 + (int)((iso_now() - t0) / 5));
+	usleep(300000);
+	vg_read_counters(getpid(), 1, 0, &c);
+	kill(mon, SIGTERM);
+	waitpid(mon, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "grep -c 'vq-broken dev %d vq 1' %s", c.dev,
+		 path);
+	p = popen(cmd, "r");
+	if (p && fscanf(p, "%d", &events) != 1)
+		events = -1;
+	if (p)
+		pclose(p);
+	snprintf(cmd, sizeof(cmd),
+		 "dmesg | sed -n '\\|%s|,$p' | grep -c 'device %d (owner pid [0-9]*) vq 1 stopped'",
+		 mark, c.dev);
+	p = popen(cmd, "r");
+	if (p && fscanf(p, "%d", &lines) != 1)
+		lines = -1;
+	if (p)
+		pclose(p);
+	ktap_result(breaks == 51 && c.errors == 51 && events >= 1 &&
+		    events <= limit && lines >= 1 && lines <= limit,
+		    "broken-vq events: 51 breaks (%llu counted) made %d netlink events and %d log lines (at most %d each)",
+		    c.errors, events, lines, limit);
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	vg_teardown(&d);
+}
+
 int main(int argc, char **argv)
 {
 	char cpu[16], mode[32];
@@ -245,7 +349,7 @@ int main(int argc, char **argv)
 	vg_test_start("tun");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		ktap_exit_skip("needs 2 CPUs: a sidecore and the rest");
-	ktap.planned = 8;
+	ktap.planned = 9;
 	snprintf(cpu, sizeof(cpu), "%d", core_cpu);
 	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
 	if (!set_policy("manual", cpu))
@@ -254,6 +358,7 @@ int main(int argc, char **argv)
 	txqueuelen(mode, cpu);
 	fault_line("ondemand", "ondemand");
 	fault_line(mode, cpu);
+	broken_events();
 	set_policy("ondemand", "");
 	return ktap_finish();
 }
