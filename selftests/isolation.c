@@ -63,6 +63,7 @@ KTAP_DEFINE_STATE;
 #define NCHECKS		6
 
 static int core_cpu = 1;
+static char cpu[16], mode[32];	/* "1", "sidecore:1" */
 static double secs = 1.5;
 static const char *only_attack;
 static const char *only_place;
@@ -81,20 +82,6 @@ static const struct vg_config victim_cfg = {
 #define BIG_TABLE	65536
 static struct vring_desc *table;
 static uint8_t *table_data;
-
-static uint64_t gpa_of(struct vg_dev *d, const void *p)
-{
-	return vg_gpa(d, p);
-}
-
-static void set(struct vring_desc *e, uint64_t addr, uint32_t len,
-		uint16_t flags, uint16_t next)
-{
-	e->addr = addr;
-	e->len = len;
-	e->flags = flags;
-	e->next = next;
-}
 
 /*
  * The tx attacks build one chain at head 0 and name it in every avail
@@ -126,7 +113,7 @@ static void step_tx_full(struct vg_dev *d)
 static void start_rejected(struct vg_dev *d)
 {
 	memset(d->tx.buf[0], 0, d->hdr_len + 1);
-	set(&d->tx.desc[0], gpa_of(d, d->tx.buf[0]), d->hdr_len + 1, 0, 0);
+	set_desc(&d->tx.desc[0], vg_gpa(d, d->tx.buf[0]), d->hdr_len + 1, 0, 0);
 	tx_all_head0(d);
 }
 
@@ -138,7 +125,7 @@ static void start_rx_tiny(struct vg_dev *d)
 
 	/* Setup posted one-descriptor buffers in every slot: shrink them. */
 	for (i = 0; i < d->rx.num; i++)
-		set(&d->rx.desc[i], gpa_of(d, d->rx.buf[i]), 1,
+		set_desc(&d->rx.desc[i], vg_gpa(d, d->rx.buf[i]), 1,
 		    VRING_DESC_F_WRITE, 0);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
@@ -184,11 +171,11 @@ static void start_long_indirect(struct vg_dev *d)
 	int i;
 
 	alloc_tables(d);
-	set(&table[0], gpa_of(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
+	set_desc(&table[0], vg_gpa(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
 	for (i = 1; i < 1024; i++)
-		set(&table[i], gpa_of(d, table_data + 64 + i), 1,
+		set_desc(&table[i], vg_gpa(d, table_data + 64 + i), 1,
 		    i < 1023 ? VRING_DESC_F_NEXT : 0, i + 1);
-	set(&d->tx.desc[0], gpa_of(d, table), 1024 * sizeof(*table),
+	set_desc(&d->tx.desc[0], vg_gpa(d, table), 1024 * sizeof(*table),
 	    VRING_DESC_F_INDIRECT, 0);
 	tx_all_head0(d);
 }
@@ -200,12 +187,12 @@ static void start_zero_len(struct vg_dev *d)
 	int i;
 
 	alloc_tables(d);
-	set(&table[0], gpa_of(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
+	set_desc(&table[0], vg_gpa(d, table_data), d->hdr_len, VRING_DESC_F_NEXT, 1);
 	for (i = 1; i < 1023; i++)
-		set(&table[i], gpa_of(d, table_data), 0, VRING_DESC_F_NEXT,
+		set_desc(&table[i], vg_gpa(d, table_data), 0, VRING_DESC_F_NEXT,
 		    i + 1);
-	set(&table[1023], gpa_of(d, table_data + 64), 60, 0, 0);
-	set(&d->tx.desc[0], gpa_of(d, table), 1024 * sizeof(*table),
+	set_desc(&table[1023], vg_gpa(d, table_data + 64), 60, 0, 0);
+	set_desc(&d->tx.desc[0], vg_gpa(d, table), 1024 * sizeof(*table),
 	    VRING_DESC_F_INDIRECT, 0);
 	tx_all_head0(d);
 }
@@ -219,10 +206,10 @@ static void start_ind_next(struct vg_dev *d)
 
 	alloc_tables(d);
 	for (i = 0; i < BIG_TABLE; i++)
-		set(&table[i], 0, 0, i + 1 < BIG_TABLE ? VRING_DESC_F_NEXT : 0,
+		set_desc(&table[i], 0, 0, i + 1 < BIG_TABLE ? VRING_DESC_F_NEXT : 0,
 		    i + 1);
 	for (i = 0; i < n; i++)
-		set(&d->tx.desc[i], gpa_of(d, table), BIG_TABLE * sizeof(*table),
+		set_desc(&d->tx.desc[i], vg_gpa(d, table), BIG_TABLE * sizeof(*table),
 		    VRING_DESC_F_INDIRECT | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
 		    i + 1);
 	tx_all_head0(d);
@@ -353,7 +340,7 @@ static void fail_checks(const char *where, const char *name, const char *why)
 static void run_attack(const struct attack *a, const char *where,
 		       bool polled, uint32_t stream)
 {
-	char mode[32], cpu[16], mark[64], c;
+	char mark[64], c;
 	int ready[2], ctl[2], status;
 	double alone, attacked, t_end, t, ms[2] = { 0 };
 	struct vg_counters ac = { 0 }, vc;
@@ -363,8 +350,6 @@ static void run_attack(const struct attack *a, const char *where,
 	struct vg_dev v;
 	pid_t pid;
 
-	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
-	snprintf(cpu, sizeof(cpu), "%d", core_cpu);
 	snprintf(mark, sizeof(mark), "vsc-isolation-%d-%u", getpid(), ++cases);
 	iso_mark(mark);
 	ktap_diag("%s: %s (kernel log mark %s)", where, a->name, mark);
@@ -472,12 +457,10 @@ out:
 static void run_place(bool polled)
 {
 	const char *where = polled ? "shared sidecore" : "on demand";
-	char cpus[16];
 	size_t i;
 
-	snprintf(cpus, sizeof(cpus), "%d", core_cpu);
 	/* Manual: vqs are placed by hand; moves need a running sidecore. */
-	if (!set_policy("manual", cpus)) {
+	if (!set_policy("manual", cpu)) {
 		for (i = 0; i < NALL; i++) {
 			fail_checks(where, attack_of(i).name, "policy manual");
 			ktap_result(0, "%s: %s: policy manual", where,
@@ -520,16 +503,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	vg_test_start("tun");
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		ktap_exit_skip("needs 2 CPUs: a sidecore and the rest");
+	for (i = 0; i < NALL; i++)
+		n += !only_attack || strstr(attack_of(i).name, only_attack);
+	iso_test_start(NCHECKS * n * (only_place ? 1 : 2), core_cpu, cpu,
+		       mode);
 	/* An attacker may be gone when told to stop. */
 	signal(SIGPIPE, SIG_IGN);
 	iso_watchdog_start(&wd, 's');
-	for (i = 0; i < NALL; i++)
-		n += !only_attack || strstr(attack_of(i).name, only_attack);
-	ktap.planned = NCHECKS * n *
-		(only_place ? 1 : 2);
 	if (!only_place || !strcmp(only_place, "sidecore"))
 		run_place(true);
 	if (!only_place || !strcmp(only_place, "ondemand"))

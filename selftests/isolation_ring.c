@@ -346,12 +346,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	vg_test_start("tun");
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		ktap_exit_skip("needs 2 CPUs: a sidecore and the rest");
-	ktap.planned = 9;
-	snprintf(cpu, sizeof(cpu), "%d", core_cpu);
-	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
+	iso_test_start(9, core_cpu, cpu, mode);
 	if (!set_policy("manual", cpu))
 		ktap_exit_skip("cannot set policy manual on CPU %d", core_cpu);
 	txqueuelen("ondemand", "ondemand");

@@ -134,12 +134,7 @@ int main(int argc, char **argv)
 		}
 		core_cpu = atoi(optarg);
 	}
-	vg_test_start("tun");
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		ktap_exit_skip("needs 2 CPUs: a sidecore and the rest");
-	ktap.planned = 9;
-	snprintf(cpu, sizeof(cpu), "%d", core_cpu);
-	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
+	iso_test_start(9, core_cpu, cpu, mode);
 
 	/* The busyloop timeout is capped, with EINVAL above the cap. */
 	if (!set_policy("manual", cpu) || vg_setup(&v, &cfg))

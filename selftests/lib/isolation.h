@@ -19,8 +19,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ktap.h"
 #include "util.h"
+#include "vgtest.h"
 #include "vguest.h"
+
+/*
+ * The start of every isolation test: TAP header and skips (vgtest.h),
+ * two CPUs (a sidecore on @cpu and the rest), the plan; @cpus gets "N"
+ * and @mode "sidecore:N" (debugfs's name for it).
+ */
+static inline void iso_test_start(int planned, int cpu, char cpus[16],
+				  char mode[32])
+{
+	vg_test_start("tun");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		ktap_exit_skip("needs 2 CPUs: a sidecore and the rest");
+	ktap.planned = planned;
+	snprintf(cpus, 16, "%d", cpu);
+	snprintf(mode, 32, "sidecore:%d", cpu);
+}
 
 /* Moves and closes must end within this (the bound). */
 #define ISO_OP_MAX_MS	100
