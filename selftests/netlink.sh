@@ -97,7 +97,9 @@ check "dev-get of an unknown id: ENOENT with why" grep -q 'no open device' <<< "
 # Monitor: events of a vq move (manual policy) and of sidecore start.
 # The CLI takes seconds to start under TCG. It subscribes right
 # after it opens its generic netlink socket (port id = its pid).
-"$YNL" --output-json --subscribe monitor --sleep 45 > "$VSC_TMP/mon" 2>&1 &
+# (45 s, longer on a slower kernel: VSC_TIMEOUT_SCALE, tools/check-debug)
+"$YNL" --output-json --subscribe monitor --sleep $((45 * ${VSC_TIMEOUT_SCALE:-1})) \
+	> "$VSC_TMP/mon" 2>&1 &
 mon=$!
 wait_genl_socket $mon 600
 sleep 2
