@@ -91,8 +91,11 @@ for w in 1 2 3 4; do
 	read -r n r < "$tmp/w$w" || n=0
 	diag "writer $w: $n writes, ${r:-?} refused"
 done
-check "every writer got through (at least 20 writes each)" \
-	awk '$1 < 20 { bad = 1 } END { exit bad }' "$tmp/w1" "$tmp/w2" "$tmp/w3" "$tmp/w4"
+# 20 each; fewer on a slower kernel (VSC_TIMEOUT_SCALE, tools/check-debug).
+min_writes=$((20 / ${VSC_TIMEOUT_SCALE:-1}))
+check "every writer got through (at least $min_writes writes each)" \
+	awk -v min="$min_writes" '$1 < min { bad = 1 } END { exit bad }' \
+		"$tmp/w1" "$tmp/w2" "$tmp/w3" "$tmp/w4"
 
 # The configuration as netlink and as sysfs report it, after the storm,
 # while the guests still stream.

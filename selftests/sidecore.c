@@ -435,9 +435,11 @@ static void test_hotplug(void)
 	struct vg_config cfg = base_cfg;
 	struct vg_stream_job s;
 	char mode[32], running[32];
+	struct vg_counters c;
 	struct vg_dev d;
 	pthread_t t;
 	bool off_ok, on_ok;
+	int i;
 
 	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
 	if (access("/sys/devices/system/cpu/cpu1/online", W_OK)) {
@@ -463,6 +465,10 @@ static void test_hotplug(void)
 	ktap_result(on_ok, "hotplug: CPU 1 online again: sidecore back, vqs polled again");
 	pthread_join(t, NULL);
 	vg_stream_report(&s.res);
+	for (i = 0; i < 2; i++)
+		if (!vg_read_counters(getpid(), i, 0, &c))
+			ktap_diag("vq %d: packets %llu drops %llu errors %llu handoffs %llu",
+				  i, c.packets, c.drops, c.errors, c.handoffs);
 	ktap_result(s.ok, "hotplug: the stream across offline/online lost nothing");
 	cpu_online(1, 1);
 	vg_teardown(&d);
