@@ -123,6 +123,8 @@ bool vsc_net_rx_pending(struct vsc_net_vq *nvq)
 
 	if (!sock)
 		return false;
+	if (READ_ONCE(nvq->pending_len))
+		return true;
 	/*
 	 * tun frees and replaces its ring when txqueuelen changes, under
 	 * the consumer lock: peek under it too (ptr_ring_empty()). The peek
@@ -132,6 +134,7 @@ bool vsc_net_rx_pending(struct vsc_net_vq *nvq)
 	 */
 	if (ring)
 		return READ_ONCE(nvq->rx_head) != READ_ONCE(nvq->rx_tail) ||
+		       /* A race with tun's producer, by design: see above. */
 		       !data_race(ptr_ring_empty(ring));
 	return !skb_queue_empty_lockless(&sock->sk->sk_receive_queue);
 }
@@ -457,22 +460,55 @@ overrun:
 	return VSC_MAX_IOV + 1;
 }
 
+/*
+ * Copy what goes before the frame's data in the guest's buffers: our own
+ * header (VHOST_NET_F_VIRTIO_NET_HDR) and num_buffers. @fixup points at
+ * the start of the buffers. 0, or -EFAULT.
+ */
+static int vsc_net_rx_fixup(struct vsc_net_vq *nvq, struct iov_iter *fixup,
+			    unsigned int count)
+{
+	struct virtio_net_hdr hdr = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	struct vsc_vq *vq = &nvq->vq;
+	__virtio16 nbufs;
+
+	if (nvq->vhost_hlen) {
+		if (copy_to_iter(&hdr, sizeof(hdr), fixup) != sizeof(hdr))
+			return -EFAULT;
+	} else {
+		iov_iter_advance(fixup, sizeof(hdr));
+	}
+	if (nvq->vhost_hlen + nvq->sock_hlen ==
+	    sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
+		nbufs = cpu_to_vsc16(vq, count);
+		if (copy_to_iter(&nbufs, sizeof(nbufs), fixup) != sizeof(nbufs))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * rx. On a worker, recvmsg() copies a frame straight into the guest's
+ * buffers. A sidecore may not sleep in a fault there, and the backends
+ * free a frame they could not copy (tun does not even report a fault in
+ * the payload): it takes the frame into nvq->bounce first, then copies
+ * it to the guest with faults off. If that faults, the frame stays there
+ * (pending_len) for the worker, which delivers it before anything else.
+ */
 static void vsc_net_handle_rx(struct vsc_vq *vq)
 {
 	struct vsc_net_vq *nvq = to_net_vq(vq);
 	struct socket *sock = nvq->sock;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-	struct virtio_net_hdr hdr = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
 	u8 drop_byte;
 	struct kvec drop = { .iov_base = &drop_byte, .iov_len = 1 };
+	struct kvec bounce = { .iov_base = nvq->bounce };
 	bool mergeable = vsc_vq_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
 	bool logging = vsc_vq_has_feature(vq, VHOST_F_LOG_ALL);
-	size_t hdr_len = nvq->vhost_hlen + nvq->sock_hlen;
 	unsigned int pkts = 0, frames = 0, nseg, nlog = 0;
 	bool polled = vsc_exec_polled(vq);
 	bool sock_empty = false;
-	struct iov_iter fixup;
-	__virtio16 nbufs;
+	struct iov_iter to, fixup;
 	size_t total = 0;
 	int sock_len, vhost_len, count, err;
 
@@ -483,19 +519,23 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 
 	/* Halted: a log write broke the vq, or a fault on a sidecore. */
 	while (!vsc_vq_halted(vq)) {
-		sock_len = vsc_sock_peek_len(nvq);
-		if (!sock_len && vq->busyloop_timeout && !polled) {
-			vsc_vq_flush_used(vq);
-			if (vsc_vq_halted(vq))
-				break;
-			if (vsc_net_busy_poll(nvq))
-				sock_len = vsc_sock_peek_len(nvq);
-		}
+		/* A frame a sidecore could not copy comes first. */
+		sock_len = nvq->pending_len;
 		if (!sock_len) {
-			sock_empty = true;
-			break;
+			sock_len = vsc_sock_peek_len(nvq);
+			if (!sock_len && vq->busyloop_timeout && !polled) {
+				vsc_vq_flush_used(vq);
+				if (vsc_vq_halted(vq))
+					break;
+				if (vsc_net_busy_poll(nvq))
+					sock_len = vsc_sock_peek_len(nvq);
+			}
+			if (!sock_len) {
+				sock_empty = true;
+				break;
+			}
+			sock_len += nvq->sock_hlen;
 		}
-		sock_len += nvq->sock_hlen;
 		vhost_len = sock_len + nvq->vhost_hlen;
 		count = vsc_net_get_rx_bufs(vq, vq->heads + vq->nheads,
 					    vhost_len, &nseg,
@@ -513,65 +553,70 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 			}
 			break;
 		}
-		/*
-		 * A sidecore must not lose the frame to a fault in the copy:
-		 * make sure the buffers take it before taking it.
-		 */
-		if (count <= VSC_MAX_IOV &&
-		    vsc_vq_probe_write(vq, vq->iov, nseg, vhost_len)) {
-			vsc_vq_discard(vq, count);
-			break;
-		}
-		/* The frame we peeked at: hand it to recvmsg() directly. */
-		msg.msg_control = nvq->rx_ring ? nvq->rxq[nvq->rx_head++] : NULL;
 		frames++;
 		if (unlikely(count > VSC_MAX_IOV)) {
 			/* Too big for the posted buffers: drop it. */
-			iov_iter_kvec(&msg.msg_iter, ITER_DEST, &drop, 1, 1);
-			sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
+			if (nvq->pending_len) {
+				nvq->pending_len = 0;
+			} else {
+				msg.msg_control = nvq->rx_ring ?
+					nvq->rxq[nvq->rx_head++] : NULL;
+				iov_iter_kvec(&msg.msg_iter, ITER_DEST, &drop,
+					      1, 1);
+				sock->ops->recvmsg(sock, &msg, 1,
+						   MSG_DONTWAIT | MSG_TRUNC);
+			}
 			VSC_STAT_INC(&vq->stats, drops);
 			if (vsc_net_over_weight(vq, frames, total))
 				break;
 			continue;
 		}
-		iov_iter_init(&msg.msg_iter, ITER_DEST, vq->iov, nseg, vhost_len);
-		fixup = msg.msg_iter;
-		if (nvq->vhost_hlen)
-			iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
-		err = sock->ops->recvmsg(sock, &msg, sock_len,
-					 MSG_DONTWAIT | MSG_TRUNC);
-		if (unlikely(err != sock_len)) {
-			/* Taken or changed by someone else, or not copied. */
+		iov_iter_init(&to, ITER_DEST, vq->iov, nseg, vhost_len);
+		fixup = to;
+		iov_iter_advance(&to, nvq->vhost_hlen);
+		if (!nvq->pending_len && vq->nofault) {
+			if (unlikely(sock_len > VSC_NET_RX_BOUNCE)) {
+				/* Larger than tun makes them: the worker's. */
+				vsc_vq_discard(vq, count);
+				vsc_vq_fault(vq, "rx frame of %d bytes", sock_len);
+				break;
+			}
+			bounce.iov_len = sock_len;
+			iov_iter_kvec(&msg.msg_iter, ITER_DEST, &bounce, 1,
+				      sock_len);
+		} else if (!nvq->pending_len) {
+			msg.msg_iter = to;
+		}
+		if (!nvq->pending_len) {
+			/* The frame we peeked at: hand it to recvmsg(). */
+			msg.msg_control = nvq->rx_ring ?
+				nvq->rxq[nvq->rx_head++] : NULL;
+			err = sock->ops->recvmsg(sock, &msg, sock_len,
+						 MSG_DONTWAIT | MSG_TRUNC);
+			if (unlikely(err != sock_len)) {
+				/* Taken or changed by someone else, or lost. */
+				vsc_vq_discard(vq, count);
+				VSC_STAT_INC(&vq->stats, drops);
+				if (vsc_net_over_weight(vq, frames, total))
+					break;
+				continue;
+			}
+			if (vq->nofault)
+				nvq->pending_len = sock_len;
+		}
+		/* From the bounce buffer (a sidecore's, or one it left). */
+		if (nvq->pending_len &&
+		    copy_to_iter(nvq->bounce, sock_len, &to) != sock_len) {
 			vsc_vq_discard(vq, count);
-			VSC_STAT_INC(&vq->stats, drops);
-			if (err == -EFAULT && vq->nofault) {
-				vsc_vq_fault(vq, "cannot write an rx frame");
-				break;
-			}
-			if (vsc_net_over_weight(vq, frames, total))
-				break;
-			continue;
+			vsc_vq_fault(vq, "cannot write an rx frame");
+			break;
 		}
-		if (nvq->vhost_hlen) {
-			if (copy_to_iter(&hdr, sizeof(hdr), &fixup) != sizeof(hdr)) {
-				vsc_vq_discard(vq, count);
-				VSC_STAT_INC(&vq->stats, drops);
-				vsc_vq_fault(vq, "cannot write the rx header");
-				break;
-			}
-		} else {
-			iov_iter_advance(&fixup, sizeof(hdr));
+		if (vsc_net_rx_fixup(nvq, &fixup, count)) {
+			vsc_vq_discard(vq, count);
+			vsc_vq_fault(vq, "cannot write the rx header");
+			break;
 		}
-		if (hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
-			nbufs = cpu_to_vsc16(vq, count);
-			if (copy_to_iter(&nbufs, sizeof(nbufs), &fixup) !=
-			    sizeof(nbufs)) {
-				vsc_vq_discard(vq, count);
-				VSC_STAT_INC(&vq->stats, drops);
-				vsc_vq_fault(vq, "cannot write num_buffers");
-				break;
-			}
-		}
+		nvq->pending_len = 0;
 		vq->nheads += count;
 		/* Not logged: broken, and the frame is never published. */
 		if (unlikely(logging) &&
@@ -631,6 +676,7 @@ void vsc_net_vq_init(struct vsc_net_vq *nvq, struct vsc_dev *dev,
 	nvq->tap = false;
 	nvq->rx_ring = NULL;
 	nvq->rx_head = nvq->rx_tail = 0;
+	nvq->pending_len = 0;
 	nvq->nxdp = 0;
 	vsc_net_set_hlen(nvq, 0);
 }
@@ -644,11 +690,13 @@ int vsc_net_vq_alloc(struct vsc_net_vq *nvq)
 	if (nvq->vq.index == VSC_NET_VQ_TX)
 		nvq->xdp = kvmalloc_array(VSC_NET_TX_BATCH, sizeof(*nvq->xdp),
 					  GFP_KERNEL_ACCOUNT);
-	else
+	else {
 		nvq->rxq = kvmalloc_array(VSC_NET_RX_BATCH, sizeof(*nvq->rxq),
 					  GFP_KERNEL_ACCOUNT);
-	if (!nvq->xdp && !nvq->rxq) {
-		vsc_vq_free(&nvq->vq);
+		nvq->bounce = kvmalloc(VSC_NET_RX_BOUNCE, GFP_KERNEL_ACCOUNT);
+	}
+	if (!nvq->xdp && (!nvq->rxq || !nvq->bounce)) {
+		vsc_net_vq_free(nvq);
 		return -ENOMEM;
 	}
 	return 0;
@@ -661,6 +709,8 @@ void vsc_net_vq_free(struct vsc_net_vq *nvq)
 	nvq->xdp = NULL;
 	kvfree(nvq->rxq);
 	nvq->rxq = NULL;
+	kvfree(nvq->bounce);
+	nvq->bounce = NULL;
 	vsc_page_frag_cache_drain(&nvq->frag);
 }
 
@@ -778,8 +828,9 @@ long vsc_net_set_backend(struct vsc_dev *dev, unsigned int index, int fd)
 
 	vsc_poll_stop(&nvq->sock_poll);
 	vsc_net_rx_unconsume(nvq);
-	/* Entries a faulted sidecore run left for its worker. */
+	/* Entries a faulted sidecore run left for its worker; its frame goes. */
 	vsc_vq_flush_used(vq);
+	nvq->pending_len = 0;
 	old_ring = nvq->rx_ring;
 	old_tap = nvq->tap;
 	nvq->tap = sock && sock->sk->sk_family != AF_PACKET;
@@ -827,6 +878,7 @@ void vsc_net_stop(struct vsc_dev *dev)
 		vsc_poll_stop(&nvq->sock_poll);
 		vsc_net_rx_unconsume(nvq);
 		vsc_vq_flush_used(&nvq->vq);
+		nvq->pending_len = 0;
 		old[i] = nvq->sock;
 		WRITE_ONCE(nvq->sock, NULL);
 		WRITE_ONCE(nvq->rx_ring, NULL);

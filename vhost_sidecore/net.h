@@ -44,6 +44,8 @@ enum {
 #define VSC_NET_TX_BATCH	64
 /* Frames taken from the tun/tap queue under one lock (vhost-net: 64). */
 #define VSC_NET_RX_BATCH	64
+/* A sidecore's rx frame buffer: the largest frame tun or tap makes. */
+#define VSC_NET_RX_BOUNCE	(64 * 1024 + 256)
 
 struct socket;
 struct ptr_ring;
@@ -61,6 +63,13 @@ struct vsc_net_vq {
 	/* rx from tun/tap: frames taken from rx_ring, [rx_head, rx_tail) */
 	void **rxq;			/* VSC_NET_RX_BATCH */
 	unsigned int rx_head, rx_tail;
+	/*
+	 * rx on a sidecore: the frame is received here, then copied to the
+	 * guest with faults off; pending_len > 0 while a frame waits here
+	 * for a run that can copy it (vq mutex).
+	 */
+	void *bounce;			/* VSC_NET_RX_BOUNCE */
+	int pending_len;
 
 	/* tx to tun/tap: frames copied into page fragments, sent as a batch */
 	struct xdp_buff *xdp;		/* VSC_NET_TX_BATCH */

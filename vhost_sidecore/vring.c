@@ -697,29 +697,6 @@ void vsc_vq_flush_used(struct vsc_vq *vq)
 	vsc_vq_signal(vq);
 }
 
-int vsc_vq_probe_write(struct vsc_vq *vq, const struct iovec *iov,
-		       unsigned int nseg, size_t len)
-{
-	unsigned int i;
-
-	if (!vq->nofault)
-		return 0;
-	for (i = 0; i < nseg && len; i++) {
-		unsigned long addr = (unsigned long)iov[i].iov_base;
-		size_t n = min(len, iov[i].iov_len);
-		unsigned long end = addr + n;
-
-		len -= n;
-		while (addr < end) {
-			if (put_user(0, (u8 __user *)addr))
-				return vsc_vq_fault(vq, "rx buffer at 0x%lx is not writable",
-						    addr);
-			addr = PAGE_ALIGN(addr + 1);
-		}
-	}
-	return 0;
-}
-
 bool vsc_vq_avail_empty(struct vsc_vq *vq)
 {
 	if (vq->avail_idx != vq->last_avail_idx)

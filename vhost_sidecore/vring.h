@@ -233,14 +233,6 @@ void vsc_vq_signal(struct vsc_vq *vq);
  */
 void vsc_vq_flush_used(struct vsc_vq *vq);
 
-/*
- * On a nofault run, check that the first @len bytes of @iov can be
- * written without a fault that sleeps (a byte of each page is zeroed:
- * the buffers are about to be overwritten). 0, or -EFAULT (faulted).
- */
-int vsc_vq_probe_write(struct vsc_vq *vq, const struct iovec *iov,
-		       unsigned int nseg, size_t len);
-
 /* Dirty logging on: the used ring or the guest's buffers are logged. */
 static inline bool vsc_vq_logging(const struct vsc_vq *vq)
 {
