@@ -130,8 +130,17 @@ static void test_load_cycle(void)
 	t0 = knob("ticks");
 	s0 = now_s();
 	while (now_s() - s0 < 5) {
-		if (!running_empty() || kthread_pid("vsc-core/1") > 0)
+		if (!running_empty() || kthread_pid("vsc-core/1") > 0) {
+			char run[64] = "";
+
+			if (idle_ok) {
+				sysfs_read("running", run, sizeof(run));
+				ktap_diag("idle: %.2f s in, running '%s', vsc-core/1 pid %d",
+					  now_s() - s0, run,
+					  kthread_pid("vsc-core/1"));
+			}
 			idle_ok = false;
+		}
 		usleep(100000);
 	}
 	t1 = knob("ticks");
