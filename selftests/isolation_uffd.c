@@ -216,8 +216,9 @@ int main(int argc, char **argv)
 		    BUSYLOOP_CAP_US, hms[0], hms[1], hms[2], hms[3], ISO_OP_MAX_MS);
 
 	rm = (struct iso_op){ .kind = ISO_RMMOD };
-	ktap_result(iso_op_run(&rm) && rm.err && rm.ms < 1000,
-		    "rmmod attempt refused at once (devices open): %.1f ms", rm.ms);
+	ktap_result(iso_op_run(&rm) && rm.err == -EWOULDBLOCK && rm.ms < 1000,
+		    "rmmod attempt refused at once (devices open): %s in %.1f ms",
+		    strerror(-rm.err), rm.ms);
 	cl = (struct iso_op){ .kind = ISO_CLOSE, .fd = v.fd };
 	ktap_result(iso_op_run(&cl) && !cl.err && cl.ms < ISO_OP_MAX_MS,
 		    "victim closed in %.1f ms (max %d)", cl.ms, ISO_OP_MAX_MS);

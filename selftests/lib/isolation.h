@@ -11,11 +11,13 @@
 #define VSC_ISOLATION_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,7 +77,9 @@ static void *iso_op_thread(void *arg)
 		o->err = close(o->fd) ? -errno : 0;
 		break;
 	case ISO_RMMOD:
-		o->err = vsc_sh("rmmod vhost_sidecore 2>/dev/null");
+		/* What rmmod does, without a shell to time as well. */
+		o->err = syscall(SYS_delete_module, "vhost_sidecore",
+				 O_NONBLOCK) ? -errno : 0;
 		break;
 	}
 	o->ms = (iso_now() - t0) * 1000;
