@@ -250,7 +250,8 @@ sysfs_refused() {
 	for f in policy:ondemand cpus:1 sidecores:2 manager/dwell_ms:123 "vq_move:$id 0 $to"; do
 		v=${f#*:} f=${f%%:*}
 		if [ "$f" = vq_move ]; then before=$(vq0_mode); else before=$(sysfs "$f"); fi
-		err=$($who sh -c "echo '$v' > $SYS/$f" 2>&1)
+		# coreutils' echo: dash's builtin says "I/O error" for any errno.
+		err=$($who sh -c "exec /bin/echo '$v' > $SYS/$f" 2>&1)
 		grep -q 'Permission denied\|Operation not permitted' <<< "$err" ||
 			{ diag "$who: echo '$v' > $f: '$err'"; bad=1; }
 		if [ "$f" = vq_move ]; then v=$(vq0_mode); else v=$(sysfs "$f"); fi
