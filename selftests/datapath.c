@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/virtio_net.h>
 
@@ -39,6 +40,27 @@ static const struct layout layouts[] = {
 	{ "legacy 10-byte header (no VERSION_1)", 1, 1, 0, 0, 0 },
 	{ "device-supplied header (VHOST_NET_F_VIRTIO_NET_HDR)", 1, 0, 1, 1, 1 },
 };
+
+/*
+ * In-tree vhost-net before Linux 6.9 ("vhost: Added pad cleanup if
+ * vnet_hdr is not present") builds a tx frame's virtio_net_hdr for tun
+ * from whatever the page fragment held when the device supplies the
+ * header (sock_hlen 0). On a kernel that zeroes pages on allocation
+ * (Debian's init_on_alloc=1) that is zero and all works; on one that does
+ * not (our debug kernel) tun rejects the batch, vhost-net drops it without
+ * publishing used entries and the tx ring stalls. That is upstream's bug,
+ * not ours: the reference run reports it as XFAIL there, on 6.9 and
+ * later it must pass.
+ */
+static bool vhost_net_hdr_bug(void)
+{
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 9);
+}
 
 static unsigned long long drain(int fd)
 {
@@ -78,8 +100,13 @@ static void run(const char *dev, bool ours, const struct layout *l,
 	ktap_diag("driver: kicks rx %lu tx %lu, suppressed rx %lu tx %lu, calls rx %lu tx %lu",
 		  d.rx.kicks, d.tx.kicks, d.rx.kicks_suppressed,
 		  d.tx.kicks_suppressed, d.rx.calls, d.tx.calls);
-	ktap_result(ok, "%s %s: %llu frames each way, none lost, duplicated, reordered or corrupt",
-		    dev, l->name, (unsigned long long)frames);
+	if (!ok && !ours && l->vhost_hdr && vhost_net_hdr_bug())
+		ktap_xfail("in-tree vhost-net before 6.9 leaves the tx header uninitialised (fixed upstream by 'vhost: Added pad cleanup if vnet_hdr is not present')",
+			   "%s %s: %llu frames each way, none lost, duplicated, reordered or corrupt",
+			   dev, l->name, (unsigned long long)frames);
+	else
+		ktap_result(ok, "%s %s: %llu frames each way, none lost, duplicated, reordered or corrupt",
+			    dev, l->name, (unsigned long long)frames);
 
 	if (ours) {
 		/* The handler has published its last used entries by now. */
