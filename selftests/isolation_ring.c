@@ -186,9 +186,19 @@ static void fault_line(const char *where, const char *target)
 	     vg_stream(&d, 300, 8, 5000, &res);
 	ktap_result(ok, "%s: fault line: 300 frames each way while logging", where);
 
+	/*
+	 * The counters a run adds as it ends can trail the used entries it
+	 * published: the fault line is drawn once they hold the 300 frames
+	 * each way the driver saw (at most 2 s).
+	 */
+	for (i = 0; i < 200; i++) {
+		vg_read_counters(getpid(), 1, 0, &t0);
+		vg_read_counters(getpid(), 0, 0, &r0);
+		if (t0.packets >= 300 && r0.packets >= 300)
+			break;
+		usleep(10000);
+	}
 	/* The bitmap cannot be written any more: the next log breaks. */
-	vg_read_counters(getpid(), 1, 0, &t0);
-	vg_read_counters(getpid(), 0, 0, &r0);
 	mprotect(log, page, PROT_READ);
 	for (i = 0; i < 100; i++) {
 		vg_frame_build(frame, 100, false, 9, i);
