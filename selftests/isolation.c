@@ -61,6 +61,9 @@ KTAP_DEFINE_STATE;
 #define SHARE_MIN	(1.0 / 3)
 /* Attack windows in the switchback (a median of this many ratios). */
 #define SWITCHES	3
+_Static_assert(SWITCHES == 3, "run_attack() prints 7 windows and 3 ratios");
+/* Checks per attack and placement. */
+#define NCHECKS		6
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -68,8 +71,6 @@ static int cmp_double(const void *a, const void *b)
 
 	return (x > y) - (x < y);
 }
-/* Checks per attack and placement. */
-#define NCHECKS		6
 
 static int core_cpu = 1;
 static char cpu[16], mode[32];	/* "1", "sidecore:1" */
