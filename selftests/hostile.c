@@ -19,6 +19,23 @@
 
 KTAP_DEFINE_STATE;
 
+/* tx frames queued before each bad chain, in the same publish. */
+#define QUEUED 8
+
+/*
+ * Results per case: six, and one more for a bad tx chain (the frames
+ * before it). An avail index jump stops the vq before any chain is read.
+ */
+static bool frames_before(const struct hostile *h)
+{
+	return !h->rx && h->make != make_avail_jump;
+}
+
+static int checks(const struct hostile *h)
+{
+	return frames_before(h) ? 7 : 6;
+}
+
 static bool wait_error(struct vg_vq *vq, int ms)
 {
 	while (ms > 0) {
@@ -72,12 +89,14 @@ static void run_cases(const char *where)
 	uint8_t frame[VG_FRAME_MAX];
 	struct vg_counters c;
 	size_t i;
+	int q;
 
 	cfg.ifname = "bystander";
 	if (vg_setup(&bystander, &cfg)) {
 		for (i = 0; i < NHOSTILE; i++)
-			ktap_result(0, "%s: %s: bystander setup", where,
-				    hostile_cases[i].name);
+			for (q = 0; q < checks(&hostile_cases[i]); q++)
+				ktap_result(0, "%s: %s: bystander setup", where,
+					    hostile_cases[i].name);
 		vg_teardown(&bystander);
 		return;
 	}
@@ -105,6 +124,14 @@ static void run_cases(const char *where)
 			continue;
 		}
 		vq = h->rx ? &victim.rx : &victim.tx;
+		/*
+		 * tx: frames queued before the bad chain and published with
+		 * it are read before the fault, and go out.
+		 */
+		for (q = 0; frames_before(h) && q < QUEUED; q++) {
+			vg_frame_build(frame, 100 + q, false, 6, q);
+			vg_tx_add(&victim, frame, 100 + q);
+		}
 		h->make(&victim, vq);
 		if (h->rx) {
 			vg_frame_build(frame, 200, true, 2, 0);
@@ -112,6 +139,25 @@ static void run_cases(const char *where)
 		}
 		err = wait_error(vq, 3000);
 		ktap_result(err, "%s: %s: error eventfd signalled", where, h->name);
+		if (frames_before(h)) {
+			int got = 0, len, tries;
+			uint32_t stream;
+			uint64_t seq;
+
+			for (tries = 0; tries < 100 && got < QUEUED; tries++) {
+				len = vg_host_recv(&victim, frame, sizeof(frame));
+				if (len <= 0) {
+					usleep(10000);
+					continue;
+				}
+				if (!vg_frame_parse(frame, len, &stream, &seq) &&
+				    stream == 6 && seq == (uint64_t)got)
+					got++;
+			}
+			ktap_result(got == QUEUED,
+				    "%s: %s: the %d frames before the bad chain went out (%d)",
+				    where, h->name, QUEUED, got);
+		}
 
 		if (vg_read_counters(getpid(), vqi, 1, &c)) {
 			ktap_result(0, "%s: %s: vq state readable", where, h->name);
@@ -160,15 +206,18 @@ static void run_cases(const char *where)
 
 int main(void)
 {
-	/* Six checks per case, on demand and on a shared sidecore. */
+	size_t i;
+	int per_pass = 0;
+
+	/* The checks of every case, on demand and on a shared sidecore. */
 	vg_test_start("tun");
-	ktap.planned = 2 * 6 * NHOSTILE;
+	for (i = 0; i < NHOSTILE; i++)
+		per_pass += checks(&hostile_cases[i]);
+	ktap.planned = 2 * per_pass;
 
 	run_cases("ondemand");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !set_policy("sidecore", "1")) {
-		size_t i;
-
-		for (i = 0; i < 6 * NHOSTILE; i++)
+		for (i = 0; i < (size_t)per_pass; i++)
 			ktap_result(0, "sidecore:1: policy sidecore on CPU 1");
 	} else {
 		run_cases("sidecore:1");

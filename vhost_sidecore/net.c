@@ -193,9 +193,12 @@ static void vsc_net_tx_flush(struct vsc_net_vq *nvq)
 
 	if (!nvq->nxdp)
 		return;
-	/* After the fault line of a broken vq, no frame moves. */
-	err = unlikely(nvq->vq.broken) ? -EIO :
-		nvq->sock->ops->sendmsg(nvq->sock, &msg, 0);
+	/*
+	 * Even on a vq broken since: every frame here was read in full
+	 * before the fault, and its used entry may already be published
+	 * (used entries go out in smaller batches than frames).
+	 */
+	err = nvq->sock->ops->sendmsg(nvq->sock, &msg, 0);
 	if (unlikely(err < 0)) {
 		for (i = 0; i < nvq->nxdp; i++)
 			put_page(virt_to_head_page(nvq->xdp[i].data));
