@@ -1453,7 +1453,7 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = env_u64("VSC_FUZZ_SEED", 0);
 	uint64_t chains = env_u64("VSC_FUZZ_CHAINS", ~0ULL);
-	double seconds = (double)env_u64("VSC_FUZZ_RING_SECONDS", 35);
+	double seconds = (double)env_u64("VSC_FUZZ_RING_SECONDS", 30);
 	int only = -1, opt, kmsg, i;
 	int64_t batch = -1;
 	uint64_t mask = 0;
