@@ -282,9 +282,14 @@ static uint16_t g_flags(struct rng *r, bool rx)
 static uint64_t g_indirect(struct fz *f, struct rng *r, struct vg_vq *vq,
 			   bool rx, uint32_t *len)
 {
-	unsigned int n = rbelow(r, 10), i;
+	/*
+	 * Mostly short; at times up to past the 1024 segments of a chain
+	 * (UIO_MAXIOV), the 64 K / 16 a length field allows.
+	 */
+	unsigned int n = rchance(r, 95) ? rbelow(r, 10) :
+		(rchance(r, 50) ? 1000 + rbelow(r, 50) : rbelow(r, 4096)), i;
 	struct vring_desc *t;
-	size_t off = rbelow(r, ARENA_SIZE / 16 - 16) * 16;
+	size_t off = rbelow(r, (ARENA_SIZE - 16 * (n + 16)) / 16) * 16;
 
 	t = (struct vring_desc *)(f->arena + off);
 	for (i = 0; i < n; i++) {
