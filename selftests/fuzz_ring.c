@@ -65,6 +65,7 @@ KTAP_DEFINE_STATE;
 #define RX_STREAM	0x7a11e
 #define GARBAGE_STREAM	0x6a6a6a
 #define SLICE_CHAINS	50000		/* per slice, at most */
+#define TX_SEEN_MAX	(1 << 18)	/* valid tx frames of a slice */
 #define BREAKS_PER_DEV	8		/* the log's rate limit is 10 per 5 s */
 
 struct rng {
@@ -119,7 +120,7 @@ struct slot {
 struct fz_stats {
 	uint64_t chains, chains_sc, batches, valid_tx, valid_rx, garbage;
 	uint64_t breaks, stuck, jumps, moves, devices, rx_frames;
-	uint64_t failures;
+	uint64_t failures, reordered;
 	double t_tx, t_rx, t_break;	/* seconds spent in each */
 };
 
@@ -134,6 +135,7 @@ struct fz {
 	uint64_t mem_lo, mem_hi;	/* guest addresses of all memory */
 	uint16_t pub[2], used[2];
 	uint64_t tx_seq, tx_next, tx_last, rx_seq, rx_last;
+	uint8_t tx_seen[TX_SEEN_MAX / 8];	/* valid tx frames arrived */
 	bool tx_any, rx_any;
 	int breaks_on_dev;
 	bool on_sidecore;
@@ -1059,14 +1061,24 @@ static void tx_batch(struct fz *f, struct rng *r)
 			continue;
 		}
 		/*
-		 * Valid frames go out in order, each once; one from an
-		 * earlier batch that stopped may come late.
+		 * Each valid frame arrives once. Their order is counted, not
+		 * required: frames of one vq that two executors sent (a move,
+		 * a sidecore handing a vq to its worker) travel through two
+		 * CPUs' backlogs on the host, which may swap them.
 		 */
-		if ((f->tx_any && seq <= f->tx_last) ||
-		    seq >= f->tx_next) {
-			fz_fail(f, "tx: frame %" PRIu64 " repeated, out of order or never sent (last %" PRIu64 ")",
+		if (seq >= f->tx_next || seq >= TX_SEEN_MAX ||
+		    (f->tx_seen[seq / 8] & (1 << seq % 8))) {
+			fz_fail(f, "tx: frame %" PRIu64 " arrived twice or was never sent (last %" PRIu64 ")",
 				seq, f->tx_last);
 			continue;
+		}
+		f->tx_seen[seq / 8] |= 1 << seq % 8;
+		if (f->tx_any && seq < f->tx_last) {
+			f->st.reordered++;
+			printf("# tx: frame %" PRIu64 " arrived after %" PRIu64 " (%s)\n",
+			       seq, f->tx_last,
+			       f->on_sidecore ? "on a sidecore" : "on demand");
+			seq = f->tx_last;
 		}
 		f->tx_any = true;
 		f->tx_last = seq;
@@ -1362,7 +1374,7 @@ static void run_slice(int ci, uint64_t seed, uint64_t chains, double seconds,
 		fz_fail(&f, "setup");
 	mutator_start(&f);
 	for (; ok_setup && !f.fail[0] && f.st.chains < chains &&
-	     now() < end; b++)
+	     f.tx_seq < TX_SEEN_MAX - BATCH_MAX && now() < end; b++)
 		run_batch(&f, b);
 	mutator_stop(&f);
 	if (f.fail[0] && ok_setup) {
@@ -1392,6 +1404,7 @@ static void run_slice(int ci, uint64_t seed, uint64_t chains, double seconds,
 	run->st.jumps += f.st.jumps;
 	run->st.moves += f.st.moves;
 	run->st.devices += f.st.devices;
+	run->st.reordered += f.st.reordered;
 	run->st.t_tx += f.st.t_tx;
 	run->st.t_rx += f.st.t_rx;
 	run->st.t_break += f.st.t_break;
@@ -1408,8 +1421,8 @@ static void report_config(int ci, const struct cfg_run *run)
 	       c->name, run->slices, st->batches, st->chains, st->chains_sc,
 	       st->garbage, st->valid_tx, st->valid_rx, st->breaks, st->stuck,
 	       st->jumps, st->moves, st->devices, run->seconds);
-	printf("#   time: tx batches %.1f s, rx batches %.1f s (stops %.1f s of these)\n",
-	       st->t_tx, st->t_rx, st->t_break);
+	printf("#   time: tx batches %.1f s, rx batches %.1f s (stops %.1f s of these); %" PRIu64 " valid tx frames arrived out of order\n",
+	       st->t_tx, st->t_rx, st->t_break, st->reordered);
 	ktap_result(run->slices && !run->failed,
 		    "%s: %" PRIu64 " chains, valid frames intact, every stop explained",
 		    c->name, st->chains);
