@@ -60,10 +60,22 @@
  * must then succeed when redone, the rest of the device's life must go
  * on, and after each operation a fresh device must stream. The verbose
  * failslab stacks in /dev/kmsg name the call site of every injection.
+ * Then, with no device open, the module itself: unloaded, then loaded
+ * (finit_module) with its Nth fault point failed, the loader's and our
+ * init's alike (a load has more than the budget: from the last fault
+ * point down through our init first), without and with parameters
+ * (policy=sidecore...); a failed load returns a clean errno and leaves
+ * nothing behind, and a plain load then works. The sidecore a
+ * policy=sidecore load starts runs in cpuhp/1, failed there with
+ * task-filter. Last, the kernel threads fail-nth cannot reach: the
+ * on-demand worker, the sidecore and the manager get make-it-fail with
+ * failslab or fail_page_alloc armed for one failure at interval 1..K
+ * while a guest streams; once disarmed, the same device must carry 2000
+ * frames each way without a loss.
  *
  * Usage: fuzz_sys [-s SEED] [-n SEQUENCES] [-t SECONDS] [-f] [-v]
  *                 [-r SEQNO [-k OP,OP,...]]
- *   environment: VSC_FUZZ_SEED, VSC_FUZZ_SEQS, VSC_FUZZ_SYS_SECONDS (30),
+ *   environment: VSC_FUZZ_SEED, VSC_FUZZ_SEQS, VSC_FUZZ_SYS_SECONDS (25),
  *                VSC_FUZZ_FAULTS=0 (no fault injection)
  * Replay one sequence, printing each operation:
  *   fuzz_sys -s SEED -r SEQNO -v
@@ -99,6 +111,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/genetlink.h>
 #include <linux/if_ether.h>
@@ -190,6 +203,7 @@ struct shared {
 	struct prog prog[NSLOTS];
 	uint64_t op_ns[64], op_n[64];	/* time per operation type */
 	uint64_t seq_ns;		/* in sequence processes, all told */
+	pid_t mif_tids[8];		/* kernel threads given make-it-fail */
 };
 
 static struct shared *sh;
@@ -370,7 +384,8 @@ static int debugfs_dev_ids(int *ids, int max)
 	return n;
 }
 
-static int worker_threads(void)
+/* Threads whose comm starts with @prefix. */
+static int threads_named(const char *prefix)
 {
 	char path[300], comm[64];
 	struct dirent *e;
@@ -384,11 +399,16 @@ static int worker_threads(void)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
 		if (read_file(path, comm, sizeof(comm)) > 0 &&
-		    !strncmp(comm, "vhost-sc-", 9))
+		    !strncmp(comm, prefix, strlen(prefix)))
 			n++;
 	}
 	closedir(d);
 	return n;
+}
+
+static int worker_threads(void)
+{
+	return threads_named("vhost-sc-");
 }
 
 static int delete_module(unsigned int flags)
@@ -2800,6 +2820,12 @@ static int fi_configure(void)
 		fi_set(dirs[i], "probability", "0");
 		fi_set(dirs[i], "task-filter", "N");
 	}
+	/* Knobs the thread passes turn: saved here, in the parent. */
+	for (i = 0; i < 2; i++) {
+		fi_set(dirs[i], "space", "0");
+		fi_set(dirs[i], "interval", "1");
+		fi_set(dirs[i], "times", "1");
+	}
 	if (fi_set("failslab", "ignore-gfp-wait", "N") ||
 	    fi_set("fail_page_alloc", "ignore-gfp-wait", "N") ||
 	    fi_set("fail_page_alloc", "ignore-gfp-highmem", "N") ||
@@ -2814,6 +2840,7 @@ struct fsite {
 	char name[96];
 	bool mod;
 	unsigned int hits;
+	unsigned int passes;	/* bit n: seen in fault pass n */
 };
 
 #define MAX_SITES 512
@@ -2825,6 +2852,11 @@ static struct {
 	bool in_trace;		/* after FAULT_INJECTION, before </TASK> */
 	bool discard;		/* lines of our own fail-nth reads/writes */
 	bool found;		/* this injection's site is known */
+	bool trace_mod;		/* a frame of this stack is ours */
+	bool trace_init;	/* ... is do_init_module() */
+	unsigned int init_stack;	/* injections under do_init_module() */
+	int pass;		/* FP_*: which pass the sites go to */
+	unsigned int mod_stack;	/* injections with a frame of ours */
 	char kind[24];
 	unsigned int injections, silent_guess, bad_lines, page_fail, call_traces;
 	unsigned int meminfo;
@@ -2894,6 +2926,7 @@ static void site_add(const char *name, bool mod)
 		K.nsites++;
 	}
 	K.sites[i].hits++;
+	K.sites[i].passes |= 1u << K.pass;
 	if (K.op_nsites < 64) {
 		int j;
 
@@ -2931,6 +2964,8 @@ static void kmsg_line(const char *msg)
 		K.injections++;
 		K.in_trace = true;
 		K.found = false;
+		K.trace_mod = false;
+		K.trace_init = false;
 		snprintf(K.kind, sizeof(K.kind), "%.*s", n ? (int)strcspn(n + 5, ",") : 1,
 			 n ? n + 5 : "?");
 		return;
@@ -2940,12 +2975,22 @@ static void kmsg_line(const char *msg)
 	if (strstr(msg, "</TASK>")) {
 		if (!K.found)
 			site_add("(no frame outside the allocator)", false);
+		if (K.trace_mod && !K.discard)
+			K.mod_stack++;
+		if (K.trace_init && !K.discard)
+			K.init_stack++;
 		K.in_trace = false;
 		return;
 	}
 	while (*p == ' ')
 		p++;
-	if (K.found || !strncmp(p, "? ", 2))
+	if (!strncmp(p, "? ", 2))
+		return;
+	if (strstr(p, "[" MODNAME "]"))
+		K.trace_mod = true;
+	if (!strncmp(p, "do_init_module+", 15))
+		K.trace_init = true;
+	if (K.found)
 		return;
 	mod[0] = '\0';
 	if (sscanf(p, "%95[A-Za-z0-9_.]+0x%*x/0x%*x %47s", func, mod) < 1 ||
@@ -3538,6 +3583,930 @@ out:
 	return ret;
 }
 
+/* ------------------------------------------ fault injection: the passes */
+
+enum { FP_SYSCALLS, FP_LOAD, FP_THREADS, FP_NR };
+
+static const char *const fp_name[FP_NR] = {
+	"syscalls (fail-nth)", "module load (fail-nth)", "kernel threads (task-filter)",
+};
+
+struct fpass {
+	unsigned int points, clean, degraded, in_mod, unlogged;
+	unsigned int mod_stack;		/* injections with a frame of ours */
+	int64_t ns;
+	bool capped;
+};
+
+static struct fpass FP[FP_NR];
+
+static int timeout_scale(void)
+{
+	const char *e = getenv("VSC_TIMEOUT_SCALE");
+	int s = e ? atoi(e) : 1;
+
+	return s > 0 ? s : 1;
+}
+
+/* Distinct sites pass @pass logged, and how many of them are ours. */
+static int pass_sites(int pass, int *mod)
+{
+	int i, n = 0;
+
+	*mod = 0;
+	for (i = 0; i < K.nsites; i++)
+		if (K.sites[i].passes & (1u << pass)) {
+			n++;
+			*mod += K.sites[i].mod;
+		}
+	return n;
+}
+
+/* The sites logged since K.op_nsites was last reset, on one line. */
+static void op_sites_str(char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < K.op_nsites && n + 100 < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
+			      K.sites[K.op_sites[i]].name);
+	if (!K.op_nsites)
+		snprintf(buf, len, "(none logged)");
+	K.op_nsites = 0;
+}
+
+/* -------------------- fault injection: kernel threads, with task-filter */
+
+/*
+ * fail-nth counts the fault points of the task that armed it. A kernel
+ * thread's allocations are failed with the debugfs attributes instead:
+ * task-filter=Y limits them to tasks with /proc/TID/make-it-fail set,
+ * and should_fail() (lib/fault-inject.c) then fails, with probability
+ * 100, the call on which its running count of such calls is a multiple of
+ * "interval", while "times" is above 0 (each failure takes one off).
+ * The count is never reset, so interval=N fails one of the next N calls:
+ * walking N over 1..K reaches different allocations of a repeated path.
+ */
+static const char *const fa_dir[2] = { "failslab", "fail_page_alloc" };
+
+static void __attribute__((format(printf, 3, 4)))
+fa_write(int a, const char *file, const char *fmt, ...)
+{
+	char path[128], val[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s", fa_dir[a], file);
+	if (write_file(path, val))
+		fail_msg("fault injection: cannot write %s to %s", val, path);
+}
+
+static int fa_times(int a)
+{
+	char path[128], b[32];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/times", fa_dir[a]);
+	return read_file(path, b, sizeof(b)) > 0 ? atoi(b) : -2;
+}
+
+/* Set or clear make-it-fail of @tid; the parent clears what is left. */
+static void make_it_fail(pid_t tid, bool on)
+{
+	char path[64];
+	unsigned int i;
+
+	if (on)
+		for (i = 0; i < ARRAY_SIZE(sh->mif_tids); i++)
+			if (!sh->mif_tids[i] || sh->mif_tids[i] == tid) {
+				sh->mif_tids[i] = tid;
+				break;
+			}
+	snprintf(path, sizeof(path), "/proc/%d/make-it-fail", (int)tid);
+	if (write_file(path, on ? "1" : "0") && on)
+		fail_msg("fault injection: cannot set %s", path);
+}
+
+static void make_it_fail_clear_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sh->mif_tids); i++)
+		if (sh->mif_tids[i]) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "/proc/%d/make-it-fail",
+				 (int)sh->mif_tids[i]);
+			write_file(path, "0");
+			sh->mif_tids[i] = 0;
+		}
+}
+
+/* Fail @times allocations of thread @tid (allocator @a), at @interval. */
+static void kt_arm(int a, unsigned int interval, int times, pid_t tid)
+{
+	fa_write(a, "probability", "0");
+	fa_write(a, "space", "0");
+	fa_write(a, "interval", "%u", interval);
+	fa_write(a, "times", "%d", times);
+	fa_write(a, "task-filter", "Y");
+	fa_write(a, "probability", "100");
+	make_it_fail(tid, true);
+}
+
+/* Disarm; how many failures were injected. */
+static int kt_disarm(int a, int times, pid_t tid)
+{
+	int left;
+
+	make_it_fail(tid, false);
+	fa_write(a, "probability", "0");
+	left = fa_times(a);
+	return left < 0 ? 0 : times - left;
+}
+
+/* --------------------- fault injection: module load and unload (fail-nth) */
+
+#define FL_MAX_POINTS	600
+#define FL_MAX_S	600
+
+/*
+ * A load that met an allocation failure: -ENOMEM (the loader, and each of
+ * our vsc_*_init() for a failed allocation, kthread or registration),
+ * -EFAULT (a failed copy of the parameter string).
+ */
+static const int A_LOAD[] = { ENOMEM, EFAULT, 0 };
+
+static const char *const fl_params[] = {
+	"",
+	/* Its sidecore starts in cpuhp/1, not here: see fl_cpuhp(). */
+	"policy=sidecore cpus=1 sidecores=1 dropin=1 max_mem_regions=128",
+};
+
+static char fl_path[640];
+static int fl_fd = -1;
+static bool fl_vhost_net_before;
+
+/* What vsc_ensure_module() loads: $VSC_MODULE, build/RELEASE/, the tree's. */
+static void fl_module_path(void)
+{
+	const char *mod = getenv("VSC_MODULE");
+	char path[600];
+	struct utsname u;
+
+	if (mod && *mod) {
+		snprintf(fl_path, sizeof(fl_path), "%s", mod);
+		return;
+	}
+	snprintf(fl_path, sizeof(fl_path), "%s", VSC_TOP "/vhost_sidecore.ko");
+	if (!uname(&u)) {
+		snprintf(path, sizeof(path), VSC_TOP "/build/%s/vhost_sidecore.ko",
+			 u.release);
+		if (!access(path, R_OK))
+			snprintf(fl_path, sizeof(fl_path), "%s", path);
+	}
+}
+
+static bool module_listed(void)
+{
+	static char buf[1 << 17];
+	const char *p = buf;
+
+	if (read_file("/proc/modules", buf, sizeof(buf)) < 0)
+		return false;
+	while (p) {
+		if (!strncmp(p, MODNAME " ", sizeof(MODNAME)))
+			return true;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+/* What a failed load left behind ("": nothing), given up to 1 s to go. */
+static const char *fl_leftover(void)
+{
+	static char what[160];
+	struct nl n = { .fd = -1 };
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		what[0] = '\0';
+		if (module_listed())
+			snprintf(what, sizeof(what), "%s in /proc/modules", MODNAME);
+		else if (!access("/sys/module/" MODNAME, F_OK))
+			snprintf(what, sizeof(what), "/sys/module/%s", MODNAME);
+		else if (!access(VSC_DEV_PATH, F_OK))
+			snprintf(what, sizeof(what), "%s", VSC_DEV_PATH);
+		else if (!fl_vhost_net_before && !access("/dev/vhost-net", F_OK))
+			snprintf(what, sizeof(what), "/dev/vhost-net");
+		else if (!access(SYSFS, F_OK))
+			snprintf(what, sizeof(what), "%s", SYSFS);
+		else if (!access(DBGFS, F_OK))
+			snprintf(what, sizeof(what), "%s", DBGFS);
+		else if (threads_named("vsc-") > 0)
+			snprintf(what, sizeof(what), "a vsc-* kernel thread");
+		else if (!nl_open(&n)) {
+			close(n.fd);
+			n.fd = -1;
+			snprintf(what, sizeof(what), "the generic netlink family %s",
+				 VHOST_SIDECORE_FAMILY_NAME);
+		}
+		if (!what[0])
+			break;
+		usleep(50000);
+	}
+	return what;
+}
+
+static int fl_unload(void)
+{
+	int r = 0, i;
+
+	prog_begin(1, "delete_module");
+	for (i = 0; i < 300; i++) {
+		r = delete_module(O_NONBLOCK);
+		if (r != -EAGAIN && r != -EBUSY)
+			break;
+		usleep(10000);
+	}
+	prog_end();
+	return r;
+}
+
+/* finit_module() of our module with @params; with @nth: that fault point failed. */
+static int fl_load(const char *params, int nth, bool *consumed)
+{
+	long r;
+
+	prog_begin(0, "finit_module");
+	if (nth)
+		fi_arm(nth);
+	r = syscall(SYS_finit_module, fl_fd, params, 0) ? -errno : 0;
+	if (nth)
+		*consumed = fi_disarm();
+	prog_end();
+	return (int)r;
+}
+
+/* A load that returned 0: listed, serving, and it unloads. */
+static bool fl_check_loaded(const char *what)
+{
+	int fd = open(VSC_DEV_PATH, O_RDWR | O_CLOEXEC), r;
+
+	if (!module_listed() || fd < 0) {
+		fail_msg("module load: %s: returned 0, but %s", what,
+			 fd < 0 ? "the device does not open" :
+				  "the module is not in /proc/modules");
+		if (fd >= 0)
+			close(fd);
+		fl_unload();
+		return false;
+	}
+	close(fd);
+	r = fl_unload();
+	if (r)
+		fail_msg("module load: %s: then delete_module: %s", what, ename(-r));
+	return !r;
+}
+
+/* A device on a fresh module must stream (fl_cpuhp()). */
+static bool fl_streams(const char *after)
+{
+	static const struct vg_config cfg = {
+		.dev = VSC_DEV_PATH, .qsize = 128, .event_idx = true,
+		.mrg_rxbuf = true, .version_1 = true, .ifname = "fzld0",
+	};
+	struct vg_stream_result res;
+	struct vg_dev d;
+	bool ok;
+
+	ok = !vg_setup(&d, &cfg) &&
+	     vg_stream(&d, 500, 5, 10000 * timeout_scale(), &res);
+	vg_teardown(&d);
+	if (!ok)
+		fail_msg("module load: after %s, a device does not stream", after);
+	return ok;
+}
+
+/*
+ * policy=sidecore starts its sidecore from our CPU-hotplug callback, which
+ * cpuhp_setup_state() runs in the cpuhp/N thread of each CPU: no fail-nth
+ * there, so fail cpuhp/1's allocations during the load with task-filter.
+ * The callback never fails the load: the module must load, with or
+ * without its sidecore, and serve.
+ */
+static void fl_cpuhp(struct fpass *P)
+{
+	const char *params = "policy=sidecore cpus=1";
+	pid_t hp = kthread_pid("cpuhp/1");
+	unsigned int pts = 0, nosc = 0, mod0 = K.mod_stack;
+	int64_t ts = now_ns();
+	char run[64], what[160], sites[900];
+	int a, i, n, r;
+
+	if (hp <= 0) {
+		printf("# faults: module load, sidecore start in cpuhp/1: no cpuhp/1 thread, skipped\n");
+		return;
+	}
+	K.op_nsites = 0;
+	for (a = 0; a < 2 && !sh->fail; a++)
+		for (i = 1; i <= 6 && !sh->fail; i++) {
+			kt_arm(a, i, 1, hp);
+			r = fl_load(params, 0, NULL);
+			n = kt_disarm(a, 1, hp);
+			kmsg_drain();
+			snprintf(what, sizeof(what), "load '%s' with %s failing in cpuhp/1 (interval %d, %d injected)",
+				 params, fa_dir[a], i, n);
+			if (r) {
+				fail_msg("module load: %s: %s", what, ename(-r));
+				return;
+			}
+			pts += n;
+			P->points += n;
+			run[0] = '\0';
+			sysfs_read("running", run, sizeof(run));
+			if (n) {
+				P->degraded++;
+				nosc += !!strcmp(run, "1");
+			}
+			if (!fl_streams(what))
+				return;
+			if (!fl_check_loaded(what))
+				return;
+		}
+	P->mod_stack += K.mod_stack - mod0;
+	op_sites_str(sites, sizeof(sites));
+	printf("# faults: module load '%s', sidecore start in cpuhp/1 (task-filter, interval 1..6): %u injection points, %u left it without its sidecore, all loaded and streamed, %.1f s, sites: %s\n",
+	       params, pts, nosc, (now_ns() - ts) / 1e9, sites);
+}
+
+/* Counters of one parameter set of the module load pass. */
+struct flset {
+	unsigned int pts, clean, deg, inmod;
+};
+
+/*
+ * One load of parameter set @s with fault point @nth failed, and its
+ * checks. 1: the fault was taken, 0: the load had fewer fault points (it
+ * loaded, and was unloaded), -1: a failure was recorded.
+ */
+static int fl_try(struct fpass *P, struct flset *c, unsigned int s, int nth,
+		  bool *inmod, int *where)
+{
+	static unsigned int failed;
+	unsigned int inj0, m0, i0;
+	const char *what;
+	char desc[200];
+	bool consumed;
+	int r;
+
+	kmsg_drain();
+	inj0 = K.injections;
+	m0 = K.mod_stack;
+	i0 = K.init_stack;
+	r = fl_load(fl_params[s], nth, &consumed);
+	K.discard = !consumed;
+	kmsg_drain();
+	K.discard = false;
+	*inmod = K.mod_stack != m0;
+	/* 1: under do_init_module(), 0: before it (the loader), -1: not logged */
+	*where = K.injections == inj0 ? -1 : K.init_stack != i0;
+	snprintf(desc, sizeof(desc), "load '%s' with fault point %d", fl_params[s], nth);
+	if (!consumed) {
+		if (r) {
+			fail_msg("module load '%s': failed (%s) with no fault injected",
+				 fl_params[s], ename(-r));
+			return -1;
+		}
+		return fl_check_loaded(desc) ? 0 : -1;
+	}
+	c->pts++;
+	P->points++;
+	if (K.injections == inj0)
+		P->unlogged++;
+	if (*inmod) {
+		c->inmod++;
+		P->in_mod++;
+	}
+	if (!r) {
+		c->deg++;
+		P->degraded++;
+		return fl_check_loaded(desc) ? 1 : -1;
+	}
+	if (!in_list(A_LOAD, -r)) {
+		fail_msg("module load: %s: %s, not a clean errno%s", desc, ename(-r),
+			 *inmod ? " (in our init)" : "");
+		return -1;
+	}
+	c->clean++;
+	P->clean++;
+	what = fl_leftover();
+	if (what[0]) {
+		fail_msg("module load: %s failed (%s)%s and left %s behind", desc,
+			 ename(-r), *inmod ? " in our init" : "", what);
+		return -1;
+	}
+	/*
+	 * A plain load after it: after each failure of ours, and after every
+	 * 8th of the loader's (the next fault point's load passes through it
+	 * anyway, and a leftover would fail that one with EEXIST or EBUSY).
+	 */
+	if (!*inmod && *where != 1 && failed++ % 8)
+		return 1;
+	r = fl_load(fl_params[s], 0, NULL);
+	if (r) {
+		fail_msg("module load: after %s failed, a plain load fails: %s",
+			 desc, ename(-r));
+		return -1;
+	}
+	return fl_check_loaded("the plain load after a failed one") ? 1 : -1;
+}
+
+/* The fault points of one whole load with @params (fail-nth counts them). */
+static int fl_count_points(const char *params)
+{
+	char b[32];
+	ssize_t n;
+	int r;
+
+	fi_arm(1000000);
+	r = syscall(SYS_finit_module, fl_fd, params, 0) ? -errno : 0;
+	n = pread(F.fail_fd, b, sizeof(b) - 1, 0);
+	if (pwrite(F.fail_fd, "0", 1, 0) != 1)
+		fail_msg("fault injection: clearing fail-nth: %s", strerror(errno));
+	if (r) {
+		fail_msg("module load '%s': fails with no fault injected: %s", params,
+			 ename(-r));
+		return -1;
+	}
+	if (fl_unload() || n <= 0)
+		return -1;
+	b[n] = '\0';
+	return 1000000 - atoi(b);
+}
+
+/*
+ * Pass 2: with no device open, unload, then load with the 1st, 2nd, ...
+ * fault point failed until a load runs out of them. A failed load returns
+ * a clean errno and leaves nothing (module, device node, sysfs, debugfs,
+ * genl family, threads); a plain load then works. A load that succeeded
+ * although a fault was injected (a fallback) counts as degraded. Ends
+ * with the module loaded as we found it (no parameters).
+ *
+ * The loader has hundreds of fault points (module memory, sysfs, the
+ * trace events' tracefs files) before our init runs, last: when a load
+ * has more than the budget, walk from its last fault point down, through
+ * our init, until 40 in a row fall outside it, then from the first up.
+ */
+static void fl_pass(void)
+{
+	struct fpass *P = &FP[FP_LOAD];
+	int64_t t0 = now_ns();
+	unsigned int s, mod0 = K.mod_stack, nsets = ARRAY_SIZE(fl_params);
+	const char *what;
+	char sites[900], how[200];
+	long left = 0;
+	int nth, r, fd, w = -1;
+
+	K.pass = FP_LOAD;
+	fl_module_path();
+	/*
+	 * From memory, not from the file: its own file system (9p in the
+	 * test VM) would spend the budget on its read path.
+	 */
+	fd = open(fl_path, O_RDONLY | O_CLOEXEC);
+	w = memfd_create("vhost_sidecore.ko", MFD_CLOEXEC);
+	if (fd < 0 || w < 0) {
+		fail_msg("module load: cannot open %s: %s", fl_path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		static char buf[1 << 16];
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		if (write(w, buf, n) != n) {
+			fail_msg("module load: copying %s: %s", fl_path, strerror(errno));
+			goto out;
+		}
+	}
+	/* The loader refuses a file open for writing (ETXTBSY): reopen it. */
+	{
+		char p[64];
+
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", w);
+		fl_fd = open(p, O_RDONLY | O_CLOEXEC);
+		close(w);
+		w = -1;
+		if (fl_fd < 0) {
+			fail_msg("module load: reopening the copy: %s", strerror(errno));
+			goto out;
+		}
+	}
+	fl_vhost_net_before = !access("/dev/vhost-net", F_OK);
+	printf("# faults: module load pass: %s\n", fl_path);
+	if (!wait_released(3000000000LL, &left)) {
+		fail_msg("module load: %ld references left with no device open", left);
+		goto out;
+	}
+	r = fl_unload();
+	if (r) {
+		fail_msg("module load: cannot unload the module: %s", ename(-r));
+		goto out;
+	}
+	what = fl_leftover();
+	if (what[0]) {
+		fail_msg("module load: after delete_module, %s is left", what);
+		goto out;
+	}
+	if (g_ncpus < 2)
+		nsets = 1;
+	for (s = 0; s < nsets && !sh->fail; s++) {
+		struct flset c = { 0 };
+		int64_t ts = now_ns(), deadline;
+		unsigned int budget;
+		int total, low = 0, high = 0, where = -1;
+		bool inm, capped = false;
+
+		/* What is left of the budget, shared by the sets left. */
+		budget = (FL_MAX_POINTS - P->points) / (nsets - s);
+		deadline = ts + (t0 + FL_MAX_S * 1000000000LL - ts) / (nsets - s);
+		K.op_nsites = 0;
+		total = fl_count_points(fl_params[s]);
+		if (total < 0)
+			break;
+		if ((unsigned int)total + 4 <= budget) {
+			for (nth = 1; !sh->fail; nth++) {
+				if (c.pts >= budget || now_ns() > deadline) {
+					capped = true;
+					break;
+				}
+				if (fl_try(P, &c, s, nth, &inm, &where) <= 0)
+					break;
+			}
+		} else {
+			/*
+			 * More than the budget. Bisect for the first fault
+			 * point under do_init_module() (before it: the
+			 * loader; a point nobody logged tells nothing, try
+			 * the next), walk from there to the end, then from
+			 * the first point up with what is left. Our init
+			 * alone has a few hundred, more than the time allows:
+			 * with two sets, each takes every other point of it
+			 * (the same code, but for what the parameters add).
+			 */
+			int lo = 0, hi = total + 1, mid, k;
+
+			while (hi - lo > 1 && !sh->fail) {
+				mid = lo + (hi - lo) / 2;
+				for (k = mid, where = -1; k < hi && where < 0 && !sh->fail; k++)
+					r = fl_try(P, &c, s, k, &inm, &where);
+				if (where < 0 || r <= 0) {
+					hi = mid;	/* no answer up there */
+					continue;
+				}
+				if (where)
+					hi = k - 1;
+				else
+					lo = k - 1;
+			}
+			low = hi;
+			for (nth = low + (int)s % (int)nsets; !sh->fail; nth += nsets) {
+				if (c.pts >= budget || now_ns() > deadline) {
+					capped = true;
+					break;
+				}
+				if (fl_try(P, &c, s, nth, &inm, &where) <= 0)
+					break;
+			}
+			high = nth;
+			for (nth = 1; nth < low && !sh->fail; nth++) {
+				if (c.pts >= budget || now_ns() > deadline) {
+					capped = true;
+					break;
+				}
+				if (fl_try(P, &c, s, nth, &inm, &where) <= 0)
+					break;
+			}
+		}
+		P->capped |= capped;
+		op_sites_str(sites, sizeof(sites));
+		how[0] = '\0';
+		if (low)
+			snprintf(how, sizeof(how),
+				 " (more than its budget of %u: every %u%s point from the first under do_init_module(), %d, to %d, then from point 1 to %d)",
+				 budget, nsets, nsets > 1 ? "nd" : "st", low, high - 1, nth - 1);
+		printf("# faults: module load '%s': %d fault points in a whole load; %u injected%s (%u failed cleanly, %u loaded anyway; %u inside our init), %.1f s%s, sites: %s\n",
+		       fl_params[s], total, c.pts, how, c.clean, c.deg, c.inmod,
+		       (now_ns() - ts) / 1e9, capped ? ", CAPPED" : "", sites);
+	}
+	P->mod_stack += K.mod_stack - mod0;
+	if (!sh->fail && g_ncpus >= 2)
+		fl_cpuhp(P);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (w >= 0)
+		close(w);
+	if (fl_fd >= 0 && !module_listed()) {
+		r = fl_load("", 0, NULL);
+		if (r)
+			fail_msg("module load: cannot load %s again: %s", fl_path,
+				 ename(-r));
+	}
+	if (fl_fd >= 0)
+		close(fl_fd);
+	fl_fd = -1;
+	P->ns = now_ns() - t0;
+}
+
+/* ------------------------ fault injection: the data path's kernel threads */
+
+#define KT_MAX_S	480
+#define KT_WALK		8	/* intervals 1..KT_WALK per allocator */
+#define KT_WALK_MGR	4	/* the manager's cycles are slow */
+
+enum { KT_WORKER, KT_SIDECORE, KT_MANAGER, KT_NR };
+
+static const char *const kt_name[KT_NR] = {
+	"on-demand worker vhost-sc-PID", "sidecore vsc-core/1", "manager vsc-manager",
+};
+
+struct ktctx {
+	struct vg_dev d;
+	uint32_t stream;
+	int stall_ms;			/* the check after each injection */
+	int armed_stall_ms;		/* while a fault is armed */
+	int mon;			/* in the monitor group, or -1 */
+	unsigned long events;
+	int64_t t0;
+};
+
+static const struct nlattr *nla_find(const void *p, int rem, uint16_t type)
+{
+	const struct nlattr *a = p;
+
+	while (rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rem) {
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+		rem -= NLA_ALIGN(a->nla_len);
+		a = (const void *)((const uint8_t *)a + NLA_ALIGN(a->nla_len));
+	}
+	return NULL;
+}
+
+/* A socket in our family's monitor group: the events then get built. */
+static int kt_monitor_open(void)
+{
+	static uint8_t buf[16384] __attribute__((aligned(4)));
+	const struct nlattr *grps, *g, *id;
+	struct nl n = { .fd = -1 };
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct nlbuf m;
+	uint32_t grp;
+	ssize_t len;
+
+	if (nl_open(&n))
+		return -1;
+	nl_start(&m, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, ++n.seq);
+	nl_put(&m, CTRL_ATTR_FAMILY_NAME, VHOST_SIDECORE_FAMILY_NAME,
+	       sizeof(VHOST_SIDECORE_FAMILY_NAME));
+	if (nl_send(&n, &m))
+		goto err;
+	len = recv(n.fd, buf, sizeof(buf), 0);
+	if (len <= 0 || !NLMSG_OK(h, (size_t)len) || h->nlmsg_type != GENL_ID_CTRL)
+		goto err;
+	grps = nla_find((uint8_t *)NLMSG_DATA(h) + GENL_HDRLEN,
+			h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN,
+			CTRL_ATTR_MCAST_GROUPS);
+	if (!grps || grps->nla_len < 2 * NLA_HDRLEN)
+		goto err;
+	g = (const void *)((const uint8_t *)grps + NLA_HDRLEN);	/* the first */
+	if (g->nla_len < NLA_HDRLEN || g->nla_len > grps->nla_len - NLA_HDRLEN)
+		goto err;
+	id = nla_find((const uint8_t *)g + NLA_HDRLEN, g->nla_len - NLA_HDRLEN,
+		      CTRL_ATTR_MCAST_GRP_ID);
+	if (!id)
+		goto err;
+	memcpy(&grp, (const uint8_t *)id + NLA_HDRLEN, sizeof(grp));
+	if (setsockopt(n.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)))
+		goto err;
+	return n.fd;
+err:
+	close(n.fd);
+	return -1;
+}
+
+static void kt_monitor_drain(struct ktctx *k)
+{
+	static uint8_t buf[16384] __attribute__((aligned(4)));
+	ssize_t len;
+
+	if (k->mon < 0)
+		return;
+	for (;;) {
+		len = recv(k->mon, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len < 0 && errno == ENOBUFS)
+			continue;	/* overrun: events were dropped, go on */
+		if (len <= 0)
+			break;
+		k->events++;
+	}
+}
+
+static bool kt_stream(struct ktctx *k, uint64_t frames, double seconds,
+		      int stall_ms, struct vg_stream_result *res)
+{
+	bool ok = seconds > 0 ?
+		  vg_stream_for(&k->d, seconds, ++k->stream, stall_ms, res) :
+		  vg_stream(&k->d, frames, ++k->stream, stall_ms, res);
+
+	kt_monitor_drain(k);
+	return ok;
+}
+
+/* Put the device's vqs where target @t runs them; that thread's id. */
+static pid_t kt_place(int t)
+{
+	char name[16];
+	int id, q;
+
+	switch (t) {
+	case KT_WORKER:
+		if (!set_policy("ondemand", ""))
+			return -1;
+		/* comm is 15 characters at most: as the kernel cuts it. */
+		snprintf(name, sizeof(name), "vhost-sc-%d", (int)getpid());
+		return kthread_pid(name);
+	case KT_SIDECORE:
+		id = own_dev_id();
+		if (id < 0 || !set_policy("manual", "1") || !running_is("1", 3000))
+			return -1;
+		for (q = 0; q < 2; q++)
+			if (sysfs_write("vq_move", "%d %d 1", id, q) ||
+			    !vq_mode_is(id, q, "sidecore:1"))
+				return -1;
+		return kthread_pid("vsc-core/1");
+	default:
+		if (!set_policy("dynamic", "1"))
+			return -1;
+		return kthread_pid("vsc-manager");
+	}
+}
+
+/*
+ * Target @t: for each allocator, for interval 1..K, arm one failure (two
+ * for pages: page_frag_alloc() first tries a high-order page with
+ * __GFP_NOWARN, a failure nobody logs, then falls back to order 0) in the
+ * thread alone, stream until it is taken (or give up after a while), disarm;
+ * then the device must carry 2000 frames each way without a loss, and no
+ * vq may be broken. Frames lost while armed are counted, not failed.
+ */
+static void kt_target(int t, struct ktctx *k, struct fpass *P)
+{
+	struct vg_stream_result res;
+	struct vg_counters c;
+	unsigned int arms = 0, pts = 0, missed = 0, stalls = 0, mod0 = K.mod_stack;
+	unsigned int inj0 = K.injections;
+	unsigned long ev0 = k->events;
+	unsigned long long lost = 0, drops = 0, errors = 0;
+	int walk = t == KT_MANAGER ? KT_WALK_MGR : KT_WALK;
+	int64_t ts = now_ns(), window;
+	char sites[900];
+	int a, i, j, n, q, times;
+	pid_t tid = kt_place(t);
+
+	if (tid <= 0) {
+		fail_msg("fault injection: cannot set up the %s", kt_name[t]);
+		return;
+	}
+	if (!kt_stream(k, 500, 0, k->stall_ms, &res)) {
+		vg_stream_report(&res);
+		fail_msg("fault injection: %s: the device does not stream before any injection",
+			 kt_name[t]);
+		return;
+	}
+	/* A stream of 256 frames takes about 1 s on a debug kernel. */
+	window = (int64_t)(t == KT_MANAGER ? 20 : 8) * 1000000000LL;
+	K.op_nsites = 0;
+	for (a = 0; a < 2 && !sh->fail; a++) {
+		for (i = 1; i <= walk && !sh->fail; i++) {
+			int64_t t1;
+
+			if (now_ns() - k->t0 > KT_MAX_S * 1000000000LL) {
+				P->capped = true;
+				goto done;
+			}
+			times = a ? 2 : 1;
+			kt_arm(a, i, times, tid);
+			t1 = now_ns();
+			while (fa_times(a) > 0 && now_ns() - t1 < window && !sh->fail) {
+				if (t == KT_MANAGER) {
+					/* Heavy: it starts a sidecore; quiet: it stops it. */
+					kt_stream(k, 0, 2.5, k->armed_stall_ms, &res);
+					for (j = 0; j < 60 && fa_times(a) > 0; j++) {
+						usleep(50000);
+						kt_monitor_drain(k);
+					}
+				} else {
+					kt_stream(k, 256, 0, k->armed_stall_ms, &res);
+				}
+				lost += res.tx.lost + res.rx.lost;
+				stalls += res.stalled;
+			}
+			n = kt_disarm(a, times, tid);
+			arms++;
+			kmsg_drain();
+			pts += n;
+			P->points += n;
+			if (!n)
+				missed++;
+			if (!kt_stream(k, 2000, 0, k->stall_ms, &res)) {
+				vg_stream_report(&res);
+				fail_msg("fault injection: %s, %s at interval %d (%d injected): then 2000 frames each way do not pass (%s)",
+					 kt_name[t], fa_dir[a], i, n,
+					 res.stalled ? "stalled: a vq that never resumes" :
+						       "lost, reordered or corrupt");
+				goto done;
+			}
+			for (q = 0; q < 2; q++)
+				if (!vg_read_counters(getpid(), q, 0, &c) && c.broken) {
+					fail_msg("fault injection: %s, %s at interval %d: vq %d is broken",
+						 kt_name[t], fa_dir[a], i, q);
+					goto done;
+				}
+			if (kill(tid, 0)) {
+				fail_msg("fault injection: %s, %s at interval %d: the thread is gone",
+					 kt_name[t], fa_dir[a], i);
+				goto done;
+			}
+		}
+	}
+done:
+	for (q = 0; q < 2; q++)
+		if (!vg_read_counters(getpid(), q, 0, &c)) {
+			drops += c.drops;
+			errors += c.errors;
+		}
+	P->mod_stack += K.mod_stack - mod0;
+	op_sites_str(sites, sizeof(sites));
+	printf("# faults: thread %s: %u arms (failslab, fail_page_alloc; interval 1..%d), %u injections (%u logged, %u in a stack through %s), %u arms took nothing, %llu frames lost and %u streams stalled while armed, all recovered; device drops %llu errors %llu; %.1f s, sites: %s\n",
+	       kt_name[t], arms, walk, pts, K.injections - inj0, K.mod_stack - mod0,
+	       MODNAME, missed,
+	       lost, stalls, drops, errors, (now_ns() - ts) / 1e9, sites);
+	if (t == KT_MANAGER)
+		printf("# faults: thread %s: %lu monitor events received (%s)\n",
+		       kt_name[t], k->events - ev0,
+		       k->mon < 0 ? "no monitor socket" : "the manager builds them");
+}
+
+/* Pass 3: the allocations of the worker, the sidecore and the manager. */
+static void kt_pass(void)
+{
+	static const struct vg_config cfg = {
+		.dev = VSC_DEV_PATH, .qsize = 256, .event_idx = true,
+		.mrg_rxbuf = true, .version_1 = true, .ifname = "fzkt0",
+	};
+	struct fpass *P = &FP[FP_THREADS];
+	struct ktctx k = { .mon = -1 };
+	bool up = false;
+	int t, a;
+
+	K.pass = FP_THREADS;
+	k.t0 = now_ns();
+	k.stall_ms = 10000 * timeout_scale();
+	k.armed_stall_ms = 2500 * timeout_scale();
+	if (!set_policy("ondemand", "") || vg_setup(&k.d, &cfg)) {
+		fail_msg("fault injection: threads: cannot set up a guest device");
+		goto out;
+	}
+	up = true;
+	k.mon = kt_monitor_open();
+	for (t = 0; t < KT_NR && !sh->fail && !P->capped; t++) {
+		if (t != KT_WORKER && g_ncpus < 2)
+			continue;
+		kt_target(t, &k, P);
+	}
+out:
+	make_it_fail_clear_all();
+	for (a = 0; a < 2; a++) {
+		fa_write(a, "probability", "0");
+		fa_write(a, "task-filter", "N");
+	}
+	if (up)
+		vg_teardown(&k.d);
+	if (k.mon >= 0)
+		close(k.mon);
+	set_policy("ondemand", "");
+	P->ns = now_ns() - k.t0;
+}
+
 #define FI_MAX_NTH 400
 
 /* The fault-injection pass, in a process of its own (one thread). */
@@ -3545,6 +4514,8 @@ static void __attribute__((noreturn)) fi_main(void)
 {
 	char path[64];
 	int step, op, nth, r;
+	int64_t t0 = now_ns();
+	unsigned int mod0;
 
 	my_slot = SLOT_MAIN;
 	setpgid(0, 0);
@@ -3561,6 +4532,8 @@ static void __attribute__((noreturn)) fi_main(void)
 		_exit(2);
 	kmsg_drain();
 	K.op_nsites = 0;
+	K.pass = FP_SYSCALLS;
+	mod0 = K.mod_stack;
 	for (step = 0; step < FS_NR && !sh->fail; step++) {
 		F.points = 0;
 		for (nth = 1; nth <= FI_MAX_NTH && !sh->fail; nth++) {
@@ -3597,6 +4570,35 @@ static void __attribute__((noreturn)) fi_main(void)
 			fi_stream_check(fc_name[op]);
 	}
 	kmsg_drain();
+	FP[FP_SYSCALLS].points = F.total_points;
+	FP[FP_SYSCALLS].clean = F.failed_clean;
+	FP[FP_SYSCALLS].degraded = F.degraded;
+	FP[FP_SYSCALLS].mod_stack = K.mod_stack - mod0;
+	FP[FP_SYSCALLS].ns = now_ns() - t0;
+	/* The module's own load and unload, then the kernel threads. */
+	if (!sh->fail)
+		fl_pass();
+	if (!sh->fail)
+		fi_stream_check("the module load pass");
+	if (!sh->fail)
+		kt_pass();
+	kmsg_drain();
+	for (r = FP_LOAD; r < FP_NR; r++) {
+		F.total_points += FP[r].points;
+		F.failed_clean += FP[r].clean;
+		F.degraded += FP[r].degraded;
+	}
+	for (r = 0; r < FP_NR; r++) {
+		int m, n = pass_sites(r, &m);
+
+		printf("# fault pass %s: %u points, %d distinct sites (%d in %s), %u injections with a %s frame in the stack%s, %.1f s%s\n",
+		       fp_name[r], FP[r].points, n, m, MODNAME, FP[r].mod_stack,
+		       MODNAME, r == FP_LOAD ? " (inside its init)" : "",
+		       FP[r].ns / 1e9, FP[r].capped ? ", CAPPED" : "");
+	}
+	if (FP[FP_LOAD].unlogged)
+		printf("# fault pass %s: %u of its injections were not logged (__GFP_NOWARN)\n",
+		       fp_name[FP_LOAD], FP[FP_LOAD].unlogged);
 	{
 		int i, m = 0;
 
@@ -3640,7 +4642,8 @@ static void kmemleak_check(void)
 	}
 	write_file("/sys/kernel/debug/kmemleak", "scan");
 	n = read_file("/sys/kernel/debug/kmemleak", buf, sizeof(buf));
-	if (n > 0 && strstr(buf, MODNAME)) {
+	/* Objects of a module's init (do_init_module): ours, failed or not. */
+	if (n > 0 && (strstr(buf, MODNAME) || strstr(buf, "do_init_module"))) {
 		char *line, *save;
 
 		for (line = strtok_r(buf, "\n", &save); line;
@@ -3671,8 +4674,13 @@ static void fault_injection_pass(void)
 	pid = fork();
 	if (!pid)
 		fi_main();
-	st = pid > 0 ? watch(pid, 30, 1500, "fault injection") : -1;
+	st = pid > 0 ? watch(pid, 30, 1500 + FL_MAX_S + KT_MAX_S + 300,
+			     "fault injection") : -1;
+	make_it_fail_clear_all();
 	fi_restore();
+	/* The module pass reloads it: if it died there, load it back. */
+	if (vsc_ensure_module())
+		ktap_diag("fault injection: cannot load the module again");
 	config_reset();
 	if (sh->fail)
 		printf("# %s\n", sh->fail_msg);
@@ -3784,7 +4792,7 @@ int main(int argc, char **argv)
 {
 	const char *env;
 	uint64_t nseq = 0, seqno, done = 0, total_err = 0, replay = 0;
-	double seconds = 30;
+	double seconds = 25;
 	bool replay_mode = false, faults, faults_forced = false;
 	bool keep[MAX_OPS + 3], *keepp = NULL, fuzz_ok = true;
 	int64_t t0, deadline, ctl_start;
