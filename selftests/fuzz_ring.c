@@ -1178,8 +1178,13 @@ static void rx_batch(struct fz *f, struct rng *r)
 		if (p == 1 || stream != RX_STREAM)
 			continue;
 		if (p) {
-			fz_fail(f, "rx: frame %" PRIu64 " corrupt in head %u",
-				seq, e.id);
+			uint32_t says;
+
+			/* the body's length field, after the ethernet header */
+			memcpy(&says, (uint8_t *)h + f->d.hdr_len + 14 + 16, 4);
+			fz_fail(f, "rx: frame %" PRIu64 " corrupt in head %u (used length %u, num_buffers %u, the frame says %u bytes, position %u of the used entries)",
+				seq, e.id, e.len, h->num_buffers, says,
+				(uint16_t)(j - from));
 			continue;
 		}
 		if (f->cfg->mrg && h->num_buffers != 1)
