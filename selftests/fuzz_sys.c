@@ -2870,7 +2870,7 @@ static struct {
 } K = { .fd = -1 };
 
 /* vmtest's BAD pattern: what makes the CI call a kernel log dirty. */
-#define CI_BAD "(WARNING:|BUG:|kernel BUG at|Oops|general protection fault|KASAN|UBSAN|lockdep|possible (circular|recursive) locking|inconsistent lock state|detected stall|self-detected stall|soft lockup|hard LOCKUP|blocked for more than|Kernel panic|unreferenced object|list_(add|del) corruption|no longer affine)"
+#define CI_BAD "(WARNING:|BUG:|kernel BUG at|Oops|general protection fault|KASAN|UBSAN|INFO: lockdep|lockdep: (is|turned) off|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|possible (circular|recursive) locking|inconsistent lock state|detected stall|self-detected stall|soft lockup|hard LOCKUP|blocked for more than|Kernel panic|unreferenced object|list_(add|del) corruption|no longer affine)"
 
 static void kmsg_open(void)
 {
