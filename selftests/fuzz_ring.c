@@ -7,9 +7,12 @@
  *
  * The descriptor table is split in two: the first VALID_DESCS entries
  * (and their buffers and indirect tables) hold the valid chains, the rest
- * the garbage. Garbage never points at the valid part, so what the
- * oracle expects of valid frames does not depend on what the garbage
- * does:
+ * the garbage. Garbage never points or links at the valid part, even
+ * with a flag the mutator turned on (every garbage descriptor's next names
+ * garbage or nothing), and each vq's garbage lives in its own half of the
+ * arena (the rx device writes where rx garbage points, which must never
+ * be a table that points at tx's rings), so what the oracle expects of
+ * valid frames does not depend on what the garbage does:
  *
  *  - tx: every valid frame whose head the device returned in the used
  *    ring arrives on the tap once, intact and in order, and none arrives
@@ -60,6 +63,7 @@ KTAP_DEFINE_STATE;
 #define VALID_DESCS	64		/* 32 slots of two descriptors */
 #define VALID_SLOTS	(VALID_DESCS / 2)
 #define ARENA_SIZE	(512 << 10)
+#define ARENA_HALF	(ARENA_SIZE / 2)	/* rx garbage, then tx's */
 #define BATCH_MAX	64
 #define TX_STREAM	0x7a11d
 #define RX_STREAM	0x7a11e
@@ -184,10 +188,18 @@ fz_fail(struct fz *f, const char *fmt, ...)
 
 /* ---- garbage ---------------------------------------------------------- */
 
+/* The half of the arena that @vq's garbage uses. */
+static char *g_arena(struct fz *f, struct vg_vq *vq)
+{
+	return f->arena + (vq == &f->d.rx ? 0 : ARENA_HALF);
+}
+
 /* A guest address for a garbage descriptor: anything but the valid part. */
 static uint64_t g_addr(struct fz *f, struct rng *r, struct vg_vq *vq,
 		       bool write)
 {
+	uint64_t arena = gpa(g_arena(f, vq));
+
 	static const uint64_t wild[] = {
 		0, 0x1000, 0x7ffffffff000ULL, 0x800000000000ULL,
 		0xffff888000000000ULL, 0xfffffffffffff000ULL, ~0ULL,
@@ -195,7 +207,7 @@ static uint64_t g_addr(struct fz *f, struct rng *r, struct vg_vq *vq,
 
 	switch (rbelow(r, 12)) {
 	case 0: case 1: case 2: case 3: case 4: case 5:
-		return gpa(f->arena) + rbelow(r, ARENA_SIZE);
+		return arena + rbelow(r, ARENA_HALF);
 	case 6:		/* the last bytes of guest memory, and past it */
 		return f->mem_hi - rbelow(r, 128);
 	case 7:		/* just below it */
@@ -219,9 +231,9 @@ static uint64_t g_addr(struct fz *f, struct rng *r, struct vg_vq *vq,
 				return gpa(vq->used) + rbelow(r, 8 * QSIZE);
 			}
 		}
-		return gpa(f->arena) + ARENA_SIZE - rbelow(r, 256);
+		return arena + ARENA_HALF - rbelow(r, 256);
 	case 10:	/* a page boundary in the arena */
-		return gpa(f->arena) + 4096 * (1 + rbelow(r, ARENA_SIZE / 4096 - 1)) -
+		return arena + 4096 * (1 + rbelow(r, ARENA_HALF / 4096 - 1)) -
 			rbelow(r, 16);
 	default:
 		return rnext(r);
@@ -291,9 +303,9 @@ static uint64_t g_indirect(struct fz *f, struct rng *r, struct vg_vq *vq,
 	unsigned int n = rchance(r, 95) ? rbelow(r, 10) :
 		(rchance(r, 50) ? 1000 + rbelow(r, 50) : rbelow(r, 4096)), i;
 	struct vring_desc *t;
-	size_t off = rbelow(r, (ARENA_SIZE - 16 * (n + 16)) / 16) * 16;
+	size_t off = rbelow(r, (ARENA_HALF - 16 * (n + 16)) / 16) * 16;
 
-	t = (struct vring_desc *)(f->arena + off);
+	t = (struct vring_desc *)(g_arena(f, vq) + off);
 	for (i = 0; i < n; i++) {
 		t[i].addr = g_addr(f, r, vq, rx);
 		t[i].len = rchance(r, 70) ? rbelow(r, 2048) : g_len(r);
@@ -372,8 +384,8 @@ static uint16_t g_plausible(struct fz *f, struct rng *r, struct vg_vq *vq,
 {
 	unsigned int n = rchance(r, 60) ? 1 : (rchance(r, 75) ? 2 :
 					      3 + rbelow(r, 2));
-	size_t hl = f->d.hdr_len, off = rbelow(r, ARENA_SIZE - 4096), total;
-	uint8_t *p = (uint8_t *)f->arena + off;
+	size_t hl = f->d.hdr_len, off = rbelow(r, ARENA_HALF - 4096), total;
+	uint8_t *p = (uint8_t *)g_arena(f, vq) + off;
 	uint16_t head = 0, prev = 0, idx;
 	size_t done = 0, cut;
 	unsigned int i, j;
@@ -405,8 +417,9 @@ static uint16_t g_plausible(struct fz *f, struct rng *r, struct vg_vq *vq,
 		idx = VALID_DESCS + (*cursor)++ % (QSIZE - VALID_DESCS);
 		d = &vq->desc[idx];
 		cut = i + 1 < n ? rbelow(r, total - done + 1) : total - done;
+		/* next names garbage even where NEXT is off: see mutator() */
 		*d = (struct vring_desc){ gpa(p + done), cut,
-			rx ? VRING_DESC_F_WRITE : 0, 0 };
+			rx ? VRING_DESC_F_WRITE : 0, g_garbage_index(r) };
 		done += cut;
 		if (i)
 			vq->desc[prev].flags |= VRING_DESC_F_NEXT,
@@ -600,6 +613,14 @@ static int dev_setup(struct fz *f, const struct vg_config *cfg,
 	f->mem_lo = gpa(f->d.mem);
 	f->mem_hi = gpa(f->d.mem) + f->d.mem_size;
 	for (i = 0; i < 2; i++) {
+		struct vg_vq *vq = i ? &f->d.tx : &f->d.rx;
+		unsigned int j;
+
+		/* The library links its free list through desc 0: not here. */
+		for (j = VALID_DESCS; j < QSIZE; j++)
+			vq->desc[j] = (struct vring_desc){ 0, 0, 0,
+				VALID_DESCS + (j + 1 - VALID_DESCS) %
+					      (QSIZE - VALID_DESCS) };
 		r = reset_vq(f, i);
 		if (r)
 			return r;
