@@ -55,6 +55,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "lib/rng.h"
 #include "lib/vgtest.h"
 
 KTAP_DEFINE_STATE;
@@ -71,29 +72,6 @@ KTAP_DEFINE_STATE;
 #define SLICE_CHAINS	50000		/* per slice, at most */
 #define TX_SEEN_MAX	(1 << 18)	/* valid tx frames of a slice */
 #define BREAKS_PER_DEV	8		/* the log's rate limit is 10 per 5 s */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnext(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rbelow(struct rng *r, uint32_t n)
-{
-	return n ? (uint32_t)(rnext(r) % n) : 0;
-}
-
-static bool rchance(struct rng *r, unsigned int pct)
-{
-	return rbelow(r, 100) < pct;
-}
 
 struct fz_cfg {
 	const char *name;
@@ -205,90 +183,90 @@ static uint64_t g_addr(struct fz *f, struct rng *r, struct vg_vq *vq,
 		0xffff888000000000ULL, 0xfffffffffffff000ULL, ~0ULL,
 	};
 
-	switch (rbelow(r, 12)) {
+	switch (rng_below(r, 12)) {
 	case 0: case 1: case 2: case 3: case 4: case 5:
-		return arena + rbelow(r, ARENA_HALF);
+		return arena + rng_below(r, ARENA_HALF);
 	case 6:		/* the last bytes of guest memory, and past it */
-		return f->mem_hi - rbelow(r, 128);
+		return f->mem_hi - rng_below(r, 128);
 	case 7:		/* just below it */
-		return f->mem_lo - 1 - rbelow(r, 4096);
+		return f->mem_lo - 1 - rng_below(r, 4096);
 	case 8:
-		return wild[rbelow(r, sizeof(wild) / sizeof(wild[0]))] -
-			rbelow(r, 64);
+		return wild[rng_below(r, sizeof(wild) / sizeof(wild[0]))] -
+			rng_below(r, 64);
 	case 9:
 		/*
 		 * The rings themselves, as data: only for reading (the
 		 * device writing into them would rewrite the valid part).
 		 */
 		if (!write) {
-			switch (rbelow(r, 3)) {
+			switch (rng_below(r, 3)) {
 			case 0:
 				return gpa(&vq->desc[VALID_DESCS]) +
-					rbelow(r, 16 * (QSIZE - VALID_DESCS));
+					rng_below(r, 16 * (QSIZE - VALID_DESCS));
 			case 1:
-				return gpa(vq->avail) + rbelow(r, 2 * QSIZE);
+				return gpa(vq->avail) + rng_below(r, 2 * QSIZE);
 			default:
-				return gpa(vq->used) + rbelow(r, 8 * QSIZE);
+				return gpa(vq->used) + rng_below(r, 8 * QSIZE);
 			}
 		}
-		return arena + ARENA_HALF - rbelow(r, 256);
+		return arena + ARENA_HALF - rng_below(r, 256);
 	case 10:	/* a page boundary in the arena */
-		return arena + 4096 * (1 + rbelow(r, ARENA_HALF / 4096 - 1)) -
-			rbelow(r, 16);
+		return arena + 4096 * (1 + rng_below(r, ARENA_HALF / 4096 - 1)) -
+			rng_below(r, 16);
 	default:
-		return rnext(r);
+		return rng_next(r);
 	}
 }
 
 static uint32_t g_len(struct rng *r)
 {
-	switch (rbelow(r, 10)) {
+	switch (rng_below(r, 10)) {
 	case 0:
 		return 0;
 	case 1:
-		return 1 + rbelow(r, 16);
+		return 1 + rng_below(r, 16);
 	case 2:
-		return 0x7fffffff + rbelow(r, 3);
+		return 0x7fffffff + rng_below(r, 3);
 	case 3:
-		return ~0U - rbelow(r, 16);
+		return ~0U - rng_below(r, 16);
 	case 4:
-		return rbelow(r, 1 << 20);
+		return rng_below(r, 1 << 20);
 	case 5:
-		return 65536 + rbelow(r, 64);
+		return 65536 + rng_below(r, 64);
 	default:
-		return rbelow(r, 4096);
+		return rng_below(r, 4096);
 	}
 }
 
 static uint16_t g_next(struct rng *r, unsigned int limit)
 {
-	switch (rbelow(r, 10)) {
+	switch (rng_below(r, 10)) {
 	case 0:
-		return limit + rbelow(r, 65536 - limit);	/* out of range */
+		return limit + rng_below(r, 65536 - limit);	/* out of range */
 	case 1:
 		return ~0;
 	default:
-		return rbelow(r, limit);
+		return rng_below(r, limit);
 	}
 }
 
 static uint16_t g_garbage_index(struct rng *r)
 {
-	return VALID_DESCS + rbelow(r, QSIZE - VALID_DESCS);
+	return VALID_DESCS + rng_below(r, QSIZE - VALID_DESCS);
 }
 
 static uint16_t g_flags(struct rng *r, bool rx)
 {
 	uint16_t fl = 0;
 
-	if (rchance(r, rx ? 85 : 10))
+	if (rng_pct(r, rx ? 85 : 10))
 		fl |= VRING_DESC_F_WRITE;
-	if (rchance(r, 50))
+	if (rng_pct(r, 50))
 		fl |= VRING_DESC_F_NEXT;
-	if (rchance(r, 8))
+	if (rng_pct(r, 8))
 		fl |= VRING_DESC_F_INDIRECT;
-	if (rchance(r, 3))
-		fl |= (uint16_t)rnext(r) & ~7;		/* unknown bits */
+	if (rng_pct(r, 3))
+		fl |= (uint16_t)rng_next(r) & ~7;		/* unknown bits */
 	return fl;
 }
 
@@ -300,21 +278,21 @@ static uint64_t g_indirect(struct fz *f, struct rng *r, struct vg_vq *vq,
 	 * Mostly short; at times up to past the 1024 segments of a chain
 	 * (UIO_MAXIOV), the 64 K / 16 a length field allows.
 	 */
-	unsigned int n = rchance(r, 95) ? rbelow(r, 10) :
-		(rchance(r, 50) ? 1000 + rbelow(r, 50) : rbelow(r, 4096)), i;
+	unsigned int n = rng_pct(r, 95) ? rng_below(r, 10) :
+		(rng_pct(r, 50) ? 1000 + rng_below(r, 50) : rng_below(r, 4096)), i;
 	struct vring_desc *t;
-	size_t off = rbelow(r, (ARENA_HALF - 16 * (n + 16)) / 16) * 16;
+	size_t off = rng_below(r, (ARENA_HALF - 16 * (n + 16)) / 16) * 16;
 
 	t = (struct vring_desc *)(g_arena(f, vq) + off);
 	for (i = 0; i < n; i++) {
 		t[i].addr = g_addr(f, r, vq, rx);
-		t[i].len = rchance(r, 70) ? rbelow(r, 2048) : g_len(r);
+		t[i].len = rng_pct(r, 70) ? rng_below(r, 2048) : g_len(r);
 		t[i].flags = g_flags(r, rx);
-		t[i].next = rchance(r, 80) ? i + 1 : g_next(r, n + 2);
+		t[i].next = rng_pct(r, 80) ? i + 1 : g_next(r, n + 2);
 	}
-	switch (rbelow(r, 8)) {
+	switch (rng_below(r, 8)) {
 	case 0:
-		*len = rbelow(r, 16 * n + 16);		/* not a multiple */
+		*len = rng_below(r, 16 * n + 16);		/* not a multiple */
 		break;
 	case 1:
 		*len = g_len(r);
@@ -325,7 +303,7 @@ static uint64_t g_indirect(struct fz *f, struct rng *r, struct vg_vq *vq,
 	default:
 		*len = 16 * n;
 	}
-	if (rchance(r, 10))
+	if (rng_pct(r, 10))
 		return g_addr(f, r, vq, rx);		/* table elsewhere */
 	return gpa(t);
 }
@@ -337,7 +315,7 @@ static void g_desc(struct fz *f, struct rng *r, struct vg_vq *vq, bool rx,
 	d->len = g_len(r);
 	d->flags = g_flags(r, rx);
 	d->next = g_garbage_index(r);
-	if (d->flags & VRING_DESC_F_INDIRECT && rchance(r, 70))
+	if (d->flags & VRING_DESC_F_INDIRECT && rng_pct(r, 70))
 		d->addr = g_indirect(f, r, vq, rx, &d->len);
 }
 
@@ -346,7 +324,7 @@ static uint16_t g_malformed(struct fz *f, struct rng *r, struct vg_vq *vq,
 			    bool rx)
 {
 	uint16_t head = g_garbage_index(r), cur = head, nxt;
-	unsigned int n = 1 + rbelow(r, 6), i;
+	unsigned int n = 1 + rng_below(r, 6), i;
 
 	for (i = 0; i < n; i++) {
 		struct vring_desc *d = &vq->desc[cur];
@@ -354,8 +332,8 @@ static uint16_t g_malformed(struct fz *f, struct rng *r, struct vg_vq *vq,
 		g_desc(f, r, vq, rx, d);
 		if (i + 1 < n) {
 			/* in the partition, itself (a loop), or out of range */
-			nxt = rchance(r, 80) ? g_garbage_index(r) :
-				(rchance(r, 50) ? cur : g_next(r, QSIZE));
+			nxt = rng_pct(r, 80) ? g_garbage_index(r) :
+				(rng_pct(r, 50) ? cur : g_next(r, QSIZE));
 			if (nxt < VALID_DESCS)
 				nxt += QSIZE;
 			d->flags |= VRING_DESC_F_NEXT;
@@ -363,7 +341,7 @@ static uint16_t g_malformed(struct fz *f, struct rng *r, struct vg_vq *vq,
 			if (nxt >= QSIZE)
 				break;
 			cur = nxt;
-		} else if (rchance(r, 80)) {
+		} else if (rng_pct(r, 80)) {
 			d->flags &= ~VRING_DESC_F_NEXT;
 		}
 		if (d->next < VALID_DESCS)
@@ -382,9 +360,9 @@ static uint16_t g_malformed(struct fz *f, struct rng *r, struct vg_vq *vq,
 static uint16_t g_plausible(struct fz *f, struct rng *r, struct vg_vq *vq,
 			    bool rx, unsigned int *cursor)
 {
-	unsigned int n = rchance(r, 60) ? 1 : (rchance(r, 75) ? 2 :
-					      3 + rbelow(r, 2));
-	size_t hl = f->d.hdr_len, off = rbelow(r, ARENA_HALF - 4096), total;
+	unsigned int n = rng_pct(r, 60) ? 1 : (rng_pct(r, 75) ? 2 :
+					      3 + rng_below(r, 2));
+	size_t hl = f->d.hdr_len, off = rng_below(r, ARENA_HALF - 4096), total;
 	uint8_t *p = (uint8_t *)g_arena(f, vq) + off;
 	uint16_t head = 0, prev = 0, idx;
 	size_t done = 0, cut;
@@ -396,19 +374,19 @@ static uint16_t g_plausible(struct fz *f, struct rng *r, struct vg_vq *vq,
 		 * (one that cannot stops the ring until reset), so most do.
 		 */
 		if (!f->cfg->mrg)
-			total = rchance(r, 90) ? hl + VG_FRAME_MAX + rbelow(r, 600) :
-				rbelow(r, hl + VG_FRAME_MAX);
+			total = rng_pct(r, 90) ? hl + VG_FRAME_MAX + rng_below(r, 600) :
+				rng_below(r, hl + VG_FRAME_MAX);
 		else
-			total = rchance(r, 95) ? hl + rbelow(r, 1600) :
-				rbelow(r, 64);
+			total = rng_pct(r, 95) ? hl + rng_below(r, 1600) :
+				rng_below(r, 64);
 	} else {
-		size_t flen = vg_frame_len(rnext(r), VG_FRAME_MIN,
+		size_t flen = vg_frame_len(rng_next(r), VG_FRAME_MIN,
 					   VG_FRAME_MAX);
 
 		/* Mostly a zero header, at times any bytes at all. */
 		for (j = 0; j < hl; j++)
-			p[j] = rchance(r, 70) ? 0 : (uint8_t)rnext(r);
-		vg_frame_build(p + hl, flen, false, GARBAGE_STREAM, rnext(r));
+			p[j] = rng_pct(r, 70) ? 0 : (uint8_t)rng_next(r);
+		vg_frame_build(p + hl, flen, false, GARBAGE_STREAM, rng_next(r));
 		total = hl + flen;
 	}
 	for (i = 0; i < n; i++) {
@@ -416,7 +394,7 @@ static uint16_t g_plausible(struct fz *f, struct rng *r, struct vg_vq *vq,
 
 		idx = VALID_DESCS + (*cursor)++ % (QSIZE - VALID_DESCS);
 		d = &vq->desc[idx];
-		cut = i + 1 < n ? rbelow(r, total - done + 1) : total - done;
+		cut = i + 1 < n ? rng_below(r, total - done + 1) : total - done;
 		/* next names garbage even where NEXT is off: see mutator() */
 		*d = (struct vring_desc){ gpa(p + done), cut,
 			rx ? VRING_DESC_F_WRITE : 0, g_garbage_index(r) };
@@ -428,10 +406,10 @@ static uint16_t g_plausible(struct fz *f, struct rng *r, struct vg_vq *vq,
 			head = idx;
 		prev = idx;
 	}
-	if (rchance(r, 1)) {
+	if (rng_pct(r, 1)) {
 		struct vring_desc *d = &vq->desc[head];
 
-		for (i = rbelow(r, n); i; i--)
+		for (i = rng_below(r, n); i; i--)
 			d = &vq->desc[d->next];
 		uint16_t keep = d->next, fl = d->flags & VRING_DESC_F_NEXT;
 
@@ -454,35 +432,35 @@ static void *mutator(void *arg)
 	unsigned int i = 0;
 
 	while (__atomic_load_n(&f->mut_run, __ATOMIC_RELAXED)) {
-		struct vg_vq *vq = rbelow(&r, 2) ? &f->d.tx : &f->d.rx;
+		struct vg_vq *vq = rng_below(&r, 2) ? &f->d.tx : &f->d.rx;
 		struct vring_desc *d = &vq->desc[g_garbage_index(&r)];
 		bool rx = vq == &f->d.rx;
 
-		switch (rbelow(&r, 10)) {
+		switch (rng_below(&r, 10)) {
 		case 0: case 1: case 2: case 3: case 4:
-			f->arena[rbelow(&r, ARENA_SIZE)] = (char)rnext(&r);
+			f->arena[rng_below(&r, ARENA_SIZE)] = (char)rng_next(&r);
 			break;
 		case 5:
-			d->len = rchance(&r, 80) ? rbelow(&r, 2048) : g_len(&r);
+			d->len = rng_pct(&r, 80) ? rng_below(&r, 2048) : g_len(&r);
 			break;
 		case 6:
-			d->flags ^= 1 << rbelow(&r, 3);
+			d->flags ^= 1 << rng_below(&r, 3);
 			break;
 		case 7:
-			if (rchance(&r, 50))
+			if (rng_pct(&r, 50))
 				d->addr = g_addr(f, &r, vq, rx);
 			else
-				d->next = QSIZE + rbelow(&r, 64);
+				d->next = QSIZE + rng_below(&r, 64);
 			break;
 		case 8:
 			__atomic_store_n(&vq->avail->flags,
-					 rchance(&r, 80) ? 0 : (uint16_t)rnext(&r),
+					 rng_pct(&r, 80) ? 0 : (uint16_t)rng_next(&r),
 					 __ATOMIC_RELAXED);
 			break;
 		default:
 			/* used_event */
 			__atomic_store_n(&vq->avail->ring[QSIZE],
-					 (uint16_t)rnext(&r), __ATOMIC_RELAXED);
+					 (uint16_t)rng_next(&r), __ATOMIC_RELAXED);
 		}
 		f->mut_writes++;
 		/* A racing guest, not a flood: a write every half millisecond. */
@@ -810,15 +788,15 @@ static uint16_t v_tx(struct fz *f, struct rng *r, unsigned int s, uint64_t seq)
 	struct vg_vq *vq = &f->d.tx;
 	uint16_t head = 2 * s;
 	uint8_t *buf = vq->buf[head];
-	size_t hl = f->d.hdr_len, flen = vg_frame_len(seq ^ rnext(r),
+	size_t hl = f->d.hdr_len, flen = vg_frame_len(seq ^ rng_next(r),
 						      VG_FRAME_MIN, VG_FRAME_MAX);
 	size_t total = hl + flen, cut;
-	unsigned int layout = rbelow(r, f->cfg->indirect ? 4 : 3);
+	unsigned int layout = rng_below(r, f->cfg->indirect ? 4 : 3);
 
 	memset(buf, 0, hl);
 	vg_frame_build(buf + hl, flen, false, TX_STREAM, seq);
 	/* Without VERSION_1 the header has a descriptor of its own. */
-	cut = f->cfg->v1 ? 1 + rbelow(r, total - 1) : hl;
+	cut = f->cfg->v1 ? 1 + rng_below(r, total - 1) : hl;
 	if (layout == 0 && f->cfg->v1) {
 		vq->desc[head] = (struct vring_desc){ gpa(buf), total, 0, 0 };
 	} else if (layout < 3) {
@@ -847,8 +825,8 @@ static uint16_t v_rx(struct fz *f, struct rng *r, unsigned int s, size_t *cap)
 	uint16_t head = 2 * s;
 	uint8_t *buf = vq->buf[head];
 	size_t hl = f->d.hdr_len, total = hl + f->d.cfg.rx_buf;
-	size_t cut = f->cfg->v1 ? 1 + rbelow(r, total - 1) : hl;
-	unsigned int layout = rbelow(r, f->cfg->indirect ? 3 : 2);
+	size_t cut = f->cfg->v1 ? 1 + rng_below(r, total - 1) : hl;
+	unsigned int layout = rng_below(r, f->cfg->indirect ? 3 : 2);
 
 	memset(buf, 0, hl + 64);
 	*cap = total;
@@ -900,13 +878,13 @@ static unsigned int build_batch(struct fz *f, struct rng *r, bool rx,
 				struct slot *sl, unsigned int *n)
 {
 	struct vg_vq *vq = rx ? &f->d.rx : &f->d.tx;
-	unsigned int k = 1 + rbelow(r, BATCH_MAX), i, nvalid = 0, total;
-	unsigned int cursor = rbelow(r, QSIZE);
+	unsigned int k = 1 + rng_below(r, BATCH_MAX), i, nvalid = 0, total;
+	unsigned int cursor = rng_below(r, QSIZE);
 	uint16_t pub = f->pub[rx ? 0 : 1];
 
 	fill_stale(f, r, vq);
 	for (i = 0; i < k; i++) {
-		bool valid = nvalid < VALID_SLOTS && rchance(r, 30);
+		bool valid = nvalid < VALID_SLOTS && rng_pct(r, 30);
 		struct slot s = { .valid = valid };
 
 		if (valid) {
@@ -917,7 +895,7 @@ static unsigned int build_batch(struct fz *f, struct rng *r, bool rx,
 				s.head = v_tx(f, r, nvalid, s.seq);
 			}
 			nvalid++;
-		} else if (rchance(r, 1)) {
+		} else if (rng_pct(r, 1)) {
 			s.head = g_malformed(f, r, vq, rx);
 		} else {
 			s.head = g_plausible(f, r, vq, rx, &cursor);
@@ -940,18 +918,18 @@ static unsigned int build_batch(struct fz *f, struct rng *r, bool rx,
 	}
 	total = *n;
 	/* An index jump over stale entries, past the ring size at times. */
-	if (rchance(r, 3)) {
-		total += 1 + rbelow(r, 2 * QSIZE);
+	if (rng_pct(r, 3)) {
+		total += 1 + rng_below(r, 2 * QSIZE);
 		f->st.jumps++;
 	}
-	if (rchance(r, 20))
-		vq->avail->flags = rchance(r, 50) ? VRING_AVAIL_F_NO_INTERRUPT :
-			(uint16_t)rnext(r);
+	if (rng_pct(r, 20))
+		vq->avail->flags = rng_pct(r, 50) ? VRING_AVAIL_F_NO_INTERRUPT :
+			(uint16_t)rng_next(r);
 	else
 		vq->avail->flags = 0;
 	if (f->cfg->event_idx)
-		vq->avail->ring[QSIZE] = rchance(r, 80) ?
-			(uint16_t)(pub + total - 1) : (uint16_t)rnext(r);
+		vq->avail->ring[QSIZE] = rng_pct(r, 80) ?
+			(uint16_t)(pub + total - 1) : (uint16_t)rng_next(r);
 	return total;
 }
 
@@ -1038,7 +1016,7 @@ static void tx_batch(struct fz *f, struct rng *r)
 	__atomic_store_n(&vq->avail->idx, to, __ATOMIC_RELEASE);
 	f->pub[1] = to;
 	kick_if_asked(f, vq, from, to);
-	if (f->cfg->moves && rchance(r, 10))
+	if (f->cfg->moves && rng_pct(r, 10))
 		move_vqs(f, !f->on_sidecore);
 	if (wait_used(f, vq, to, 3.0 * scale, &broken)) {
 		fz_fail(f, "tx: %u of %u chains returned in %d s, vq not stopped",
@@ -1136,7 +1114,7 @@ static void rx_batch(struct fz *f, struct rng *r)
 	__atomic_store_n(&vq->avail->idx, to, __ATOMIC_RELEASE);
 	f->pub[0] = to;
 	kick_if_asked(f, vq, from, to);
-	if (f->cfg->moves && rchance(r, 10))
+	if (f->cfg->moves && rng_pct(r, 10))
 		move_vqs(f, !f->on_sidecore);
 	/*
 	 * Frames in rounds, as many as chains are left, until every chain
@@ -1151,7 +1129,7 @@ static void rx_batch(struct fz *f, struct rng *r)
 		double quiet;
 
 		for (k = 0; k < (m < 32 ? m : 32); k++) {
-			size_t len = vg_frame_len(rnext(r), VG_FRAME_MIN,
+			size_t len = vg_frame_len(rng_next(r), VG_FRAME_MIN,
 						  VG_FRAME_MAX);
 
 			vg_frame_build(frame, len, true, RX_STREAM, f->rx_seq);
@@ -1238,7 +1216,7 @@ static uint64_t batch_seed(uint64_t seed, int ci, uint64_t b)
 {
 	struct rng r = { .s = seed ^ ((uint64_t)ci << 56) ^ (b * 0x2545f4914f6cdd1dULL) };
 
-	return rnext(&r);
+	return rng_next(&r);
 }
 
 static void run_batch(struct fz *f, uint64_t b)
@@ -1247,7 +1225,7 @@ static void run_batch(struct fz *f, uint64_t b)
 
 	double t0 = now();
 
-	if (rbelow(&r, 2)) {
+	if (rng_below(&r, 2)) {
 		tx_batch(f, &r);
 		f->st.t_tx += now() - t0;
 	} else {

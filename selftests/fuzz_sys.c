@@ -125,6 +125,7 @@
 #include <linux/vhost_sidecore.h>
 
 #include "lib/ktap.h"
+#include "lib/rng.h"
 #include "lib/util.h"
 #include "lib/vguest.h"
 
@@ -148,35 +149,11 @@ KTAP_DEFINE_STATE;
 
 /* ---------------------------------------------------------------- PRNG */
 
-/* splitmix64: one 64-bit state, good enough and trivially reseeded. */
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(struct rng *r, uint32_t n)
-{
-	return n ? (uint32_t)(rnd(r) % n) : 0;
-}
-
-static bool chance(struct rng *r, unsigned int one_in)
-{
-	return below(r, one_in) == 0;
-}
-
 static struct rng rng_of(uint64_t a, uint64_t b)
 {
 	struct rng r = { a * 0x2545f4914f6cdd1dULL ^ (b + 0x632be59bd9b4e019ULL) };
 
-	rnd(&r);
+	rng_next(&r);
 	return r;
 }
 
@@ -622,7 +599,7 @@ static int pick_type(struct rng *r, bool sub, bool heavy)
 	for (t = 0; t < OP_NR; t++)
 		if (op_allowed(t, sub, heavy))
 			total += opinfo[t].weight;
-	x = below(r, total);
+	x = rng_below(r, total);
 	for (t = 0; t < OP_NR; t++) {
 		if (!op_allowed(t, sub, heavy))
 			continue;
@@ -637,19 +614,19 @@ static int pick_type(struct rng *r, bool sub, bool heavy)
 static int gen_ops(uint64_t seqno, struct op *ops, int *tail)
 {
 	struct rng r = rng_of(g_seed, seqno);
-	int n = 0, i, nopen = 1 + below(&r, 3), len;
-	bool heavy = chance(&r, 12);
+	int n = 0, i, nopen = 1 + rng_below(&r, 3), len;
+	bool heavy = rng_one_in(&r, 12);
 
 	/* Mostly short; a long one now and then. */
-	len = chance(&r, 10) ? 5 + below(&r, 36) : 5 + below(&r, 12);
+	len = rng_one_in(&r, 10) ? 5 + rng_below(&r, 36) : 5 + rng_below(&r, 12);
 	for (i = 0; i < nopen + len && n < MAX_OPS + 3; i++, n++) {
 		ops[n].type = i < nopen ? OP_OPEN : pick_type(&r, false, heavy);
-		ops[n].p[0] = rnd(&r);
-		ops[n].p[1] = rnd(&r);
-		ops[n].p[2] = rnd(&r);
+		ops[n].p[0] = rng_next(&r);
+		ops[n].p[1] = rng_next(&r);
+		ops[n].p[2] = rng_next(&r);
 	}
 	/* 0: exit with the fds open, 1: close them all, 2: die by SIGKILL */
-	*tail = chance(&r, 12) ? 2 : (int)below(&r, 2);
+	*tail = rng_one_in(&r, 12) ? 2 : (int)rng_below(&r, 2);
 	return n;
 }
 
@@ -816,10 +793,10 @@ static void *arg_ptr(struct sctx *s, struct rng *r, void *buf, size_t size,
 {
 	*bad = false;
 	snprintf(desc, dlen, "%s", "");
-	if (!chance(r, 12))
+	if (!rng_one_in(r, 12))
 		return buf;
 	*bad = true;
-	switch (below(r, out ? 5 : 4)) {
+	switch (rng_below(r, out ? 5 : 4)) {
 	case 0:
 		snprintf(desc, dlen, " arg=NULL");
 		return NULL;
@@ -844,9 +821,9 @@ static unsigned int pick_index(struct rng *r)
 {
 	static const unsigned int v[] = { 2, 3, 0xffffffffu, 0x80000000u, 256 };
 
-	if (!chance(r, 6))
-		return below(r, 2);
-	return v[below(r, 5)];
+	if (!rng_one_in(r, 6))
+		return rng_below(r, 2);
+	return v[rng_below(r, 5)];
 }
 
 /* A feature word: supported mixes, 0, everything, unknown bits. */
@@ -863,7 +840,7 @@ static uint64_t pick_features(struct rng *r)
 	uint64_t f = 0;
 	int i;
 
-	switch (below(r, 8)) {
+	switch (rng_below(r, 8)) {
 	case 0:
 		return 0;
 	case 1:
@@ -871,13 +848,13 @@ static uint64_t pick_features(struct rng *r)
 	case 2:
 		return g_features;
 	case 3:
-		return rnd(r);
+		return rng_next(r);
 	default:
 		for (i = 0; i < (int)ARRAY_SIZE(bits); i++)
-			if (chance(r, 3))
+			if (rng_one_in(r, 3))
 				f |= bits[i];
 		/* Mostly what the device offers. */
-		return chance(r, 3) ? f : (f & g_features);
+		return rng_one_in(r, 3) ? f : (f & g_features);
 	}
 }
 
@@ -901,7 +878,7 @@ static int fd_of_kind(struct sctx *s, struct rng *r, int slot, int kind,
 	*okind = kind;
 	switch (kind) {
 	case FD_EVENTFD:
-		e = s->efd[below(r, NEFD)];
+		e = s->efd[rng_below(r, NEFD)];
 		if (e < 0)
 			*okind = FD_CLOSED;
 		return e < 0 ? CLOSED_FD : e;
@@ -912,7 +889,7 @@ static int fd_of_kind(struct sctx *s, struct rng *r, int slot, int kind,
 	case FD_MEMFD:
 		return R.memfd;
 	case FD_PIPE:
-		return R.pipe[below(r, 2)];
+		return R.pipe[rng_below(r, 2)];
 	case FD_SELF:
 		return s->d[slot].fd;
 	case FD_TAP:
@@ -945,9 +922,9 @@ static int pick_efd_arg(struct sctx *s, struct rng *r, int slot, int *kind)
 	static const int odd[] = { FD_UNBIND, FD_CLOSED, FD_MEMFD, FD_PIPE,
 				   FD_SELF, FD_TAP, FD_HUGE, FD_NEG2, FD_UDP };
 
-	if (chance(r, 2))
+	if (rng_one_in(r, 2))
 		return fd_of_kind(s, r, slot, FD_EVENTFD, kind);
-	return fd_of_kind(s, r, slot, odd[below(r, 9)], kind);
+	return fd_of_kind(s, r, slot, odd[rng_below(r, 9)], kind);
 }
 
 static bool backend_kind_ok(int kind)
@@ -961,9 +938,9 @@ static int pick_backend_arg(struct sctx *s, struct rng *r, int slot, int *kind)
 	static const int good[] = { FD_TAP, FD_TAP, FD_MQ0, FD_MQ1, FD_PKT,
 				    FD_OTHERNS, FD_UNBIND };
 
-	if (chance(r, 2))
-		return fd_of_kind(s, r, slot, good[below(r, 7)], kind);
-	return fd_of_kind(s, r, slot, below(r, FD_NR), kind);
+	if (rng_one_in(r, 2))
+		return fd_of_kind(s, r, slot, good[rng_below(r, 7)], kind);
+	return fd_of_kind(s, r, slot, rng_below(r, FD_NR), kind);
 }
 
 /* Ring addresses of vq @i in guest memory, the way SETUP lays them out. */
@@ -1051,7 +1028,7 @@ static void do_set_u64(struct sctx *s, struct rng *r, int slot, bool backend)
 	if (backend) {
 		static const uint64_t bv[] = { 0, 0, 1, 2, 3, 4, 0x10, ~0ULL };
 
-		v = bv[below(r, 8)];
+		v = bv[rng_below(r, 8)];
 	} else {
 		v = pick_features(r);
 	}
@@ -1093,7 +1070,7 @@ static void do_set_mem_table(struct sctx *s, struct rng *r, int slot)
 	bool bad = false;
 	void *p;
 
-	switch (below(r, 9)) {
+	switch (rng_below(r, 9)) {
 	case 0:
 		n = 0;
 		break;
@@ -1119,14 +1096,14 @@ static void do_set_mem_table(struct sctx *s, struct rng *r, int slot)
 	if (!t)
 		return;
 	t->nregions = n;
-	if (chance(r, 20))
-		t->padding = 1 + below(r, 7);
+	if (rng_one_in(r, 20))
+		t->padding = 1 + rng_below(r, 7);
 	dn = snprintf(c.what, sizeof(c.what), "SET_MEM_TABLE dev%d n=%u%s [",
 		      slot, n, t->padding ? " padding" : "");
 	for (i = 0; i < fill; i++) {
 		struct vhost_memory_region *m = &t->regions[i];
-		unsigned int k = i == 0 ? (chance(r, 3) ? below(r, 9) : 0) :
-				 below(r, 9);
+		unsigned int k = i == 0 ? (rng_one_in(r, 3) ? rng_below(r, 9) : 0) :
+				 rng_below(r, 9);
 
 		mem_region(s, m);
 		switch (k) {
@@ -1146,8 +1123,8 @@ static void do_set_mem_table(struct sctx *s, struct rng *r, int slot)
 			break;
 		case 5:
 			m->guest_phys_addr = 1ULL << 40;
-			m->userspace_addr = TOP_USER - PAGE * below(r, 3);
-			m->memory_size = PAGE * (1 + below(r, 2));
+			m->userspace_addr = TOP_USER - PAGE * rng_below(r, 3);
+			m->memory_size = PAGE * (1 + rng_below(r, 2));
 			break;
 		case 6:
 			m->guest_phys_addr = 2ULL << 40;
@@ -1160,13 +1137,13 @@ static void do_set_mem_table(struct sctx *s, struct rng *r, int slot)
 			m->memory_size = 0x10000;
 			break;
 		case 8:
-			m->guest_phys_addr = rnd(r);
-			m->memory_size = rnd(r) >> below(r, 64);
-			m->userspace_addr = rnd(r) >> below(r, 64);
+			m->guest_phys_addr = rng_next(r);
+			m->memory_size = rng_next(r) >> rng_below(r, 64);
+			m->userspace_addr = rng_next(r) >> rng_below(r, 64);
 			break;
 		}
-		if (chance(r, 20))
-			m->flags_padding = rnd(r);
+		if (rng_one_in(r, 20))
+			m->flags_padding = rng_next(r);
 		if (i < 4 && dn < sizeof(c.what))
 			dn += snprintf(c.what + dn, sizeof(c.what) - dn, "%s%s",
 				       i ? " " : "", kname[k]);
@@ -1183,13 +1160,13 @@ static void do_set_mem_table(struct sctx *s, struct rng *r, int slot)
 		bad = true;
 	p = t;
 	/* Sometimes the table runs into an unreadable page. */
-	if (fill && fill < 100 && chance(r, 10)) {
+	if (fill && fill < 100 && rng_one_in(r, 10)) {
 		p = s->guard + PAGE - size + 16;
 		memcpy(p, t, size - 16);
 		if (n <= max && !t->padding)
 			bad = true;
 		strncat(c.what, " truncated", sizeof(c.what) - strlen(c.what) - 1);
-	} else if (chance(r, 20)) {
+	} else if (rng_one_in(r, 20)) {
 		p = NULL;
 		bad = true;
 		strncat(c.what, " arg=NULL", sizeof(c.what) - strlen(c.what) - 1);
@@ -1208,7 +1185,7 @@ static void do_set_log_base(struct sctx *s, struct rng *r, int slot)
 	bool bad;
 	void *p;
 
-	switch (below(r, 7)) {
+	switch (rng_below(r, 7)) {
 	case 0:
 		v = 0;
 		break;
@@ -1268,7 +1245,7 @@ static void do_vring_state(struct sctx *s, struct rng *r, int slot, int op)
 		static const unsigned int v[] = { 0, 1, 2, 3, 255, 256, 257,
 			1024, 32768, 65536, 0xffffffffu };
 
-		st.num = chance(r, 3) ? 1u << below(r, 9) : v[below(r, 11)];
+		st.num = rng_one_in(r, 3) ? 1u << rng_below(r, 9) : v[rng_below(r, 11)];
 		invalid = !st.num || st.num > 32768 || (st.num & (st.num - 1));
 		cmd = VHOST_SET_VRING_NUM;
 		c.allowed = A_VR_NUM;
@@ -1278,7 +1255,7 @@ static void do_vring_state(struct sctx *s, struct rng *r, int slot, int op)
 		static const unsigned int v[] = { 0, 1, 0xfff0, 0xffff, 0x10000,
 			0xffffffffu };
 
-		st.num = chance(r, 2) ? below(r, 0x10000) : v[below(r, 6)];
+		st.num = rng_one_in(r, 2) ? rng_below(r, 0x10000) : v[rng_below(r, 6)];
 		invalid = st.num > 0xffff;
 		cmd = VHOST_SET_VRING_BASE;
 		c.allowed = A_VR_NUM;
@@ -1290,7 +1267,7 @@ static void do_vring_state(struct sctx *s, struct rng *r, int slot, int op)
 		out = true;
 		break;
 	case OP_SET_VRING_ENDIAN:
-		st.num = chance(r, 3) ? below(r, 2) : (chance(r, 2) ? 2 : rnd(r));
+		st.num = rng_one_in(r, 3) ? rng_below(r, 2) : (rng_one_in(r, 2) ? 2 : rng_next(r));
 		invalid = st.num > 1;
 		cmd = VHOST_SET_VRING_ENDIAN;
 		c.allowed = A_VR_NUM;
@@ -1304,7 +1281,7 @@ static void do_vring_state(struct sctx *s, struct rng *r, int slot, int op)
 		static const unsigned int v[] = { 0, 0, 1, 50, BUSYLOOP_CAP,
 			BUSYLOOP_CAP + 1, 0xffffffffu };
 
-		st.num = v[below(r, 7)];
+		st.num = v[rng_below(r, 7)];
 		invalid = st.num > BUSYLOOP_CAP;
 		cmd = VHOST_SET_VRING_BUSYLOOP_TIMEOUT;
 		c.allowed = A_VR_BUSY;
@@ -1333,7 +1310,7 @@ static void do_set_vring_addr(struct sctx *s, struct rng *r, int slot)
 		"victim", "zero", "random" };
 	struct call c = { .allowed = A_VR_ADDR };
 	struct vhost_vring_addr a;
-	unsigned int index = pick_index(r), k = chance(r, 2) ? 0 : below(r, 7);
+	unsigned int index = pick_index(r), k = rng_one_in(r, 2) ? 0 : rng_below(r, 7);
 	char d[32];
 	bool bad;
 	void *p;
@@ -1342,7 +1319,7 @@ static void do_set_vring_addr(struct sctx *s, struct rng *r, int slot)
 	switch (k) {
 	case 1:
 		a.avail_user_addr += 1;
-		if (chance(r, 2))
+		if (rng_one_in(r, 2))
 			a.used_user_addr += 2;
 		break;
 	case 2:
@@ -1362,17 +1339,17 @@ static void do_set_vring_addr(struct sctx *s, struct rng *r, int slot)
 		a.desc_user_addr = a.avail_user_addr = a.used_user_addr = 0;
 		break;
 	case 6:
-		a.desc_user_addr = rnd(r);
-		a.avail_user_addr = rnd(r) & ~1ULL;
-		a.used_user_addr = rnd(r) & ~3ULL;
-		a.log_guest_addr = rnd(r) & ~3ULL;
+		a.desc_user_addr = rng_next(r);
+		a.avail_user_addr = rng_next(r) & ~1ULL;
+		a.used_user_addr = rng_next(r) & ~3ULL;
+		a.log_guest_addr = rng_next(r) & ~3ULL;
 		break;
 	}
-	if (chance(r, 5))
+	if (rng_one_in(r, 5))
 		a.flags = 1u << VHOST_VRING_F_LOG;
-	else if (chance(r, 12))
-		a.flags = chance(r, 2) ? 2 : ~0u;
-	if (chance(r, 12))
+	else if (rng_one_in(r, 12))
+		a.flags = rng_one_in(r, 2) ? 2 : ~0u;
+	if (rng_one_in(r, 12))
 		a.log_guest_addr |= 1;
 	p = arg_ptr(s, r, &a, sizeof(a), false, &bad, d, sizeof(d));
 	DESC(&c, "SET_VRING_ADDR dev%d index=%u %s flags=0x%x log=0x%llx%s",
@@ -1453,7 +1430,7 @@ static void do_unknown_ioctl(struct sctx *s, struct rng *r, int slot)
 	};
 	struct call c = { .allowed = A_UNKNOWN };
 	unsigned int i, n = ARRAY_SIZE(cmds);
-	unsigned int k = below(r, n);
+	unsigned int k = rng_below(r, n);
 	unsigned long cmd = cmds[k].cmd;
 	const char *name = cmds[k].name;
 	bool bad, vfs = cmds[k].vfs;
@@ -1461,8 +1438,8 @@ static void do_unknown_ioctl(struct sctx *s, struct rng *r, int slot)
 	char d[32];
 	void *p;
 
-	if (chance(r, 8)) {
-		cmd = (unsigned long)rnd(r) & 0xffffffffUL;
+	if (rng_one_in(r, 8)) {
+		cmd = (unsigned long)rng_next(r) & 0xffffffffUL;
 		name = "random";
 		vfs = false;
 		for (i = 0; i < n; i++)
@@ -1473,9 +1450,9 @@ static void do_unknown_ioctl(struct sctx *s, struct rng *r, int slot)
 		if (ours[i] == cmd)
 			return;
 	for (i = 0; i < 32; i++)
-		buf[i] = (uint32_t)rnd(r);
-	if (chance(r, 2))
-		buf[0] = below(r, 2);
+		buf[i] = (uint32_t)rng_next(r);
+	if (rng_one_in(r, 2))
+		buf[0] = rng_below(r, 2);
 	if (cmd == FIONBIO)
 		buf[0] = 0;
 	p = arg_ptr(s, r, buf, sizeof(buf), false, &bad, d, sizeof(d));
@@ -1505,23 +1482,23 @@ static void do_rw(struct sctx *s, struct rng *r, int slot, bool wr)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(m.raw); i++)
-		m.raw[i] = (uint8_t)rnd(r);
-	if (chance(r, 2)) {
+		m.raw[i] = (uint8_t)rng_next(r);
+	if (rng_one_in(r, 2)) {
 		m.v2.type = VHOST_IOTLB_MSG_V2;
-		m.v2.asid = below(r, 2);
-		m.v2.iotlb.type = 1 + below(r, 6);
+		m.v2.asid = rng_below(r, 2);
+		m.v2.iotlb.type = 1 + rng_below(r, 6);
 		m.v2.iotlb.iova = hva(s->mem);
 		m.v2.iotlb.size = MEM_SIZE;
 		m.v2.iotlb.uaddr = hva(s->mem);
 		m.v2.iotlb.perm = VHOST_ACCESS_RW;
 		len = sizeof(m.v2);
 	} else {
-		m.v1.type = chance(r, 2) ? VHOST_IOTLB_MSG : (int)rnd(r);
-		m.v1.iotlb.type = 1 + below(r, 6);
+		m.v1.type = rng_one_in(r, 2) ? VHOST_IOTLB_MSG : (int)rng_next(r);
+		m.v1.iotlb.type = 1 + rng_below(r, 6);
 		len = sizeof(m.v1);
 	}
-	if (chance(r, 4))
-		len = below(r, sizeof(m.raw) + 1);
+	if (rng_one_in(r, 4))
+		len = rng_below(r, sizeof(m.raw) + 1);
 	DESC(&c, "%s dev%d %zu bytes (vhost_msg%s)", wr ? "write" : "read", slot,
 	     len, len == sizeof(m.v2) ? "_v2" : "");
 	prog_begin(cur_op, c.what);
@@ -1567,15 +1544,15 @@ static void do_setup(struct sctx *s, struct rng *r, int slot)
 	} mt;
 	struct call c = { 0 };
 	uint64_t f = 0, lb = good_log_base(s);
-	unsigned int i, num = 1u << (4 + below(r, 5));
-	bool log = chance(r, 8);
+	unsigned int i, num = 1u << (4 + rng_below(r, 5));
+	bool log = rng_one_in(r, 8);
 	int kind, backend;
 
 	if (s->d[slot].own == OWN_ME && s->strict)
 		do_reset_owner(s, slot);
 	do_set_owner(s, slot);
 	for (i = 0; i < ARRAY_SIZE(opt); i++)
-		if (chance(r, 2))
+		if (rng_one_in(r, 2))
 			f |= opt[i];
 	f &= g_features;
 	if (log) {
@@ -1590,7 +1567,7 @@ static void do_setup(struct sctx *s, struct rng *r, int slot)
 	DESC(&c, "setup: SET_FEATURES dev%d 0x%llx", slot, (unsigned long long)f);
 	dev_ioctl(s, slot, VHOST_SET_FEATURES, &f, &c);
 	memset(&mt, 0, sizeof(mt));
-	mt.m.nregions = chance(r, 3) ? 2 : 1;
+	mt.m.nregions = rng_one_in(r, 3) ? 2 : 1;
 	mem_region(s, &mt.r[0]);
 	mt.r[1].guest_phys_addr = mt.r[1].userspace_addr = hva(s->victim);
 	mt.r[1].memory_size = VICTIM_SIZE;
@@ -1606,7 +1583,7 @@ static void do_setup(struct sctx *s, struct rng *r, int slot)
 		c.allowed = A_VR_NUM;
 		DESC(&c, "setup: SET_VRING_NUM dev%d %u %u", slot, i, num);
 		dev_ioctl(s, slot, VHOST_SET_VRING_NUM, &st, &c);
-		st.num = chance(r, 4) ? 0xfff0 + below(r, 16) : 0;
+		st.num = rng_one_in(r, 4) ? 0xfff0 + rng_below(r, 16) : 0;
 		DESC(&c, "setup: SET_VRING_BASE dev%d %u %u", slot, i, st.num);
 		dev_ioctl(s, slot, VHOST_SET_VRING_BASE, &st, &c);
 		good_addr(s, i, &a);
@@ -1626,13 +1603,13 @@ static void do_setup(struct sctx *s, struct rng *r, int slot)
 		DESC(&c, "setup: SET_VRING_ERR dev%d %u fd=%d", slot, i, vf.fd);
 		dev_ioctl(s, slot, VHOST_SET_VRING_ERR, &vf, &c);
 	}
-	if (chance(r, 8))
+	if (rng_one_in(r, 8))
 		return;
 	{
 		static const int kinds[] = { FD_TAP, FD_TAP, FD_TAP, FD_MQ0,
 					     FD_MQ1, FD_PKT, FD_OTHERNS };
 
-		backend = fd_of_kind(s, r, slot, kinds[below(r, 7)], &kind);
+		backend = fd_of_kind(s, r, slot, kinds[rng_below(r, 7)], &kind);
 	}
 	for (i = 0; i < 2; i++) {
 		struct vhost_vring_file vf = { .index = i, .fd = backend };
@@ -1673,7 +1650,7 @@ static void frame_at(uint8_t *p, size_t len, uint32_t tag)
 /* Write what a (sometimes broken) driver would into vq @v's rings. */
 static void do_ring_fill(struct sctx *s, struct rng *r)
 {
-	unsigned int v = below(r, 2), j, k = 1 + below(r, 16), mode = below(r, 5);
+	unsigned int v = rng_below(r, 2), j, k = 1 + rng_below(r, 16), mode = rng_below(r, 5);
 	uint8_t *base = s->mem + VQ_AREA(v);
 	struct vring_desc *desc = (struct vring_desc *)base;
 	struct vring_avail *avail = (struct vring_avail *)(base + 0x1000);
@@ -1682,47 +1659,47 @@ static void do_ring_fill(struct sctx *s, struct rng *r)
 	switch (mode) {
 	case 0:		/* garbage over part of a ring */
 		for (j = 0; j < 512; j++)
-			base[(below(r, 3) << 12) + below(r, 0x1000)] = (uint8_t)rnd(r);
+			base[(rng_below(r, 3) << 12) + rng_below(r, 0x1000)] = (uint8_t)rng_next(r);
 		break;
 	case 1:		/* avail index far ahead */
-		__atomic_store_n(&avail->idx, (uint16_t)rnd(r), __ATOMIC_RELEASE);
+		__atomic_store_n(&avail->idx, (uint16_t)rng_next(r), __ATOMIC_RELEASE);
 		break;
 	default:	/* plausible chains, some of them wrong */
 		for (j = 0; j < k; j++) {
-			uint16_t head = below(r, 256);
+			uint16_t head = rng_below(r, 256);
 			uint8_t *buf = s->mem + BUF_AREA + (head % 200) * 2048;
 
-			frame_at(buf, 2048, (uint32_t)rnd(r));
+			frame_at(buf, 2048, (uint32_t)rng_next(r));
 			desc[head].addr = hva(buf);
-			desc[head].len = chance(r, 8) ? (uint32_t)rnd(r) :
-					 12 + 60 + below(r, 1500);
+			desc[head].len = rng_one_in(r, 8) ? (uint32_t)rng_next(r) :
+					 12 + 60 + rng_below(r, 1500);
 			desc[head].flags = v == 0 ? VRING_DESC_F_WRITE : 0;
-			if (chance(r, 4)) {
+			if (rng_one_in(r, 4)) {
 				desc[head].flags |= VRING_DESC_F_NEXT;
-				desc[head].next = below(r, 300);
+				desc[head].next = rng_below(r, 300);
 			}
-			if (mode == 3 && chance(r, 2)) {
+			if (mode == 3 && rng_one_in(r, 2)) {
 				struct vring_desc *ind = (struct vring_desc *)
 					(s->mem + BUF_AREA + 200 * 2048);
-				unsigned int n = below(r, 8), q;
+				unsigned int n = rng_below(r, 8), q;
 
 				for (q = 0; q < n; q++) {
 					ind[q].addr = hva(buf);
-					ind[q].len = 64 + below(r, 64);
-					ind[q].flags = chance(r, 2) ? VRING_DESC_F_NEXT : 0;
-					ind[q].next = below(r, n + 1);
+					ind[q].len = 64 + rng_below(r, 64);
+					ind[q].flags = rng_one_in(r, 2) ? VRING_DESC_F_NEXT : 0;
+					ind[q].next = rng_below(r, n + 1);
 				}
 				desc[head].addr = hva(ind);
-				desc[head].len = 16 * n + (chance(r, 6) ? 8 : 0);
+				desc[head].len = 16 * n + (rng_one_in(r, 6) ? 8 : 0);
 				desc[head].flags = VRING_DESC_F_INDIRECT |
-						   (chance(r, 6) ? VRING_DESC_F_NEXT : 0);
+						   (rng_one_in(r, 6) ? VRING_DESC_F_NEXT : 0);
 			}
 			avail->ring[(uint16_t)(idx + j) % 256] = head;
 		}
 		__atomic_store_n(&avail->idx, (uint16_t)(idx + k), __ATOMIC_RELEASE);
 		break;
 	}
-	if (chance(r, 2))
+	if (rng_one_in(r, 2))
 		kick(s, 2 * v);
 }
 
@@ -1730,14 +1707,14 @@ static void do_host_send(struct sctx *s, struct rng *r)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	uint8_t frame[1514];
-	size_t len = 60 + below(r, 1454);
-	unsigned int n = 1 + below(r, 8), i;
+	size_t len = 60 + rng_below(r, 1454);
+	unsigned int n = 1 + rng_below(r, 8), i;
 
-	frame_at(frame, sizeof(frame), (uint32_t)rnd(r));
+	frame_at(frame, sizeof(frame), (uint32_t)rng_next(r));
 	memmove(frame, frame + 12, sizeof(frame) - 12);
 	memcpy(frame, vg_guest_mac, 6);
 	memcpy(frame + 6, vg_host_mac, 6);
-	sll.sll_ifindex = chance(r, 4) ? R.mq_ifindex : R.tap_ifindex;
+	sll.sll_ifindex = rng_one_in(r, 4) ? R.mq_ifindex : R.tap_ifindex;
 	sll.sll_halen = 6;
 	memcpy(sll.sll_addr, vg_guest_mac, 6);
 	for (i = 0; i < n; i++)
@@ -1763,7 +1740,7 @@ static void do_victim(struct sctx *s, bool unmap)
 
 static void do_efd(struct sctx *s, struct rng *r, bool close_it)
 {
-	unsigned int i = below(r, NEFD);
+	unsigned int i = rng_below(r, NEFD);
 
 	if (close_it && s->efd[i] >= 0) {
 		close(s->efd[i]);
@@ -1788,9 +1765,9 @@ static void run_subops(struct sctx *s, uint64_t seed, int n, int64_t deadline)
 		if (deadline && now_ns() > deadline)
 			break;
 		o.type = pick_type(&r, true, true);
-		o.p[0] = rnd(&r);
-		o.p[1] = rnd(&r);
-		o.p[2] = rnd(&r);
+		o.p[0] = rng_next(&r);
+		o.p[1] = rng_next(&r);
+		o.p[2] = rng_next(&r);
 		exec_op(s, &o, cur_op);
 	}
 }
@@ -1815,18 +1792,18 @@ static void do_threads(struct sctx *s, struct rng *r, int k)
 {
 	struct thread_job jobs[4];
 	pthread_t t[4];
-	int n = 2 + below(r, 3), i, started = 0;
+	int n = 2 + rng_below(r, 3), i, started = 0;
 	bool strict = s->strict;
 
 	s->strict = false;
 	for (i = 0; i < n; i++) {
-		jobs[i] = (struct thread_job){ s, rnd(r), 1 + i, 3 + below(r, 6), k };
+		jobs[i] = (struct thread_job){ s, rng_next(r), 1 + i, 3 + rng_below(r, 6), k };
 		if (pthread_create(&t[i], NULL, thread_fn, &jobs[i]))
 			break;
 		started++;
 	}
 	/* The main thread joins in. */
-	run_subops(s, rnd(r), 2 + below(r, 4), 0);
+	run_subops(s, rng_next(r), 2 + rng_below(r, 4), 0);
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	s->strict = strict;
@@ -1853,10 +1830,10 @@ static void reap(pid_t pid, int slot)
 
 static void do_fork(struct sctx *s, struct rng *r, int type)
 {
-	uint64_t seed = rnd(r);
-	int n = 3 + below(r, 8), i;
-	useconds_t delay = below(r, 8000);
-	bool killit = type == OP_FORK_KILL || (type == OP_HANDOFF && chance(r, 2));
+	uint64_t seed = rng_next(r);
+	int n = 3 + rng_below(r, 8), i;
+	useconds_t delay = rng_below(r, 8000);
+	bool killit = type == OP_FORK_KILL || (type == OP_HANDOFF && rng_one_in(r, 2));
 	pid_t pid;
 
 	fflush(stdout);
@@ -1895,8 +1872,8 @@ static void do_fork(struct sctx *s, struct rng *r, int type)
 /* Many devices at once, each maybe owned, closed in a random order. */
 static void do_burst(struct sctx *s, struct rng *r)
 {
-	int fds[48], n = chance(r, 8) ? 16 + below(r, 33) : 4 + below(r, 13);
-	bool own = chance(r, 3);
+	int fds[48], n = rng_one_in(r, 8) ? 16 + rng_below(r, 33) : 4 + rng_below(r, 13);
+	bool own = rng_one_in(r, 3);
 	int i, j, t;
 	struct call c = { 0 };
 
@@ -1921,7 +1898,7 @@ static void do_burst(struct sctx *s, struct rng *r)
 	}
 	n = i;
 	for (i = n - 1; i > 0; i--) {
-		j = below(r, i + 1);
+		j = rng_below(r, i + 1);
 		t = fds[i];
 		fds[i] = fds[j];
 		fds[j] = t;
@@ -1957,7 +1934,7 @@ static void do_open(struct sctx *s, struct rng *r)
 	static const int fl[] = { O_RDWR, O_RDWR | O_CLOEXEC,
 				  O_RDWR | O_NONBLOCK, O_RDONLY, O_WRONLY };
 	struct call c = { .allowed = A_OPEN };
-	int slot = free_slot(s), flags = fl[below(r, 5)], fd;
+	int slot = free_slot(s), flags = fl[rng_below(r, 5)], fd;
 
 	if (slot < 0)
 		return;
@@ -2084,7 +2061,7 @@ static void exec_op(struct sctx *s, const struct op *o, int k)
 		do_setup(s, &r, slot);
 		break;
 	case OP_KICK:
-		kick(s, below(&r, NEFD));
+		kick(s, rng_below(&r, NEFD));
 		break;
 	case OP_HOST_SEND:
 		do_host_send(s, &r);
@@ -2119,7 +2096,7 @@ static void exec_op(struct sctx *s, const struct op *o, int k)
 		do_rmmod_try(s);
 		break;
 	case OP_SLEEP:
-		usleep(below(&r, 3000));
+		usleep(rng_below(&r, 3000));
 		break;
 	}
 	if (my_slot == SLOT_MAIN) {
@@ -2557,9 +2534,9 @@ static int pick_dev_id(struct rng *r)
 {
 	int ids[64], n = debugfs_dev_ids(ids, 64);
 
-	if (n <= 0 || chance(r, 6))
-		return chance(r, 2) ? 0 : (int)below(r, 100000);
-	return ids[below(r, n)];
+	if (n <= 0 || rng_one_in(r, 6))
+		return rng_one_in(r, 2) ? 0 : (int)rng_below(r, 100000);
+	return ids[rng_below(r, n)];
 }
 
 static void ctl_sysfs(struct rng *r)
@@ -2574,18 +2551,18 @@ static void ctl_sysfs(struct rng *r)
 	char file[64], val[64], what[160];
 	int r0;
 
-	switch (below(r, 6)) {
+	switch (rng_below(r, 6)) {
 	case 0:
 		snprintf(file, sizeof(file), "policy");
-		snprintf(val, sizeof(val), "%s", policies[below(r, 8)]);
+		snprintf(val, sizeof(val), "%s", policies[rng_below(r, 8)]);
 		break;
 	case 1:
 		snprintf(file, sizeof(file), "cpus");
-		snprintf(val, sizeof(val), "%s", cpus[below(r, 9)]);
+		snprintf(val, sizeof(val), "%s", cpus[rng_below(r, 9)]);
 		break;
 	case 2:
 		snprintf(file, sizeof(file), "sidecores");
-		snprintf(val, sizeof(val), "%s", cores[below(r, 6)]);
+		snprintf(val, sizeof(val), "%s", cores[rng_below(r, 6)]);
 		break;
 	case 3:
 	case 4: {
@@ -2594,15 +2571,15 @@ static void ctl_sysfs(struct rng *r)
 
 		snprintf(file, sizeof(file), "vq_move");
 		snprintf(val, sizeof(val), "%d %u %s", pick_dev_id(r),
-			 chance(r, 8) ? 2 : below(r, 2), tgt[below(r, 6)]);
+			 rng_one_in(r, 8) ? 2 : rng_below(r, 2), tgt[rng_below(r, 6)]);
 		break;
 	}
 	default: {
 		static const unsigned int v[] = { 0, 5, 50, 100, 1000, 20000,
 			700000 };
 
-		snprintf(file, sizeof(file), "manager/%s", knobs[below(r, 5)]);
-		snprintf(val, sizeof(val), "%u", v[below(r, 7)]);
+		snprintf(file, sizeof(file), "manager/%s", knobs[rng_below(r, 5)]);
+		snprintf(val, sizeof(val), "%u", v[rng_below(r, 7)]);
 		break;
 	}
 	}
@@ -2619,7 +2596,7 @@ static void ctl_read(struct rng *r)
 		SYSFS "policy", SYSFS "cpus", DBGFS "vqs", DBGFS "sidecores",
 		SYSFS "manager/ticks" };
 	static char buf[1 << 16];
-	const char *f = files[below(r, 7)];
+	const char *f = files[rng_below(r, 7)];
 	char what[128];
 	int n;
 
@@ -2638,7 +2615,7 @@ static void ctl_netlink(struct nl *n, struct rng *r)
 	uint8_t cmd;
 	bool dump = false;
 
-	switch (below(r, 6)) {
+	switch (rng_below(r, 6)) {
 	case 0:
 		cmd = VHOST_SIDECORE_CMD_CONFIG_GET;
 		nl_start(&m, n->family, NLM_F_ACK, cmd, ++n->seq);
@@ -2646,21 +2623,21 @@ static void ctl_netlink(struct nl *n, struct rng *r)
 	case 1:
 		cmd = VHOST_SIDECORE_CMD_CONFIG_SET;
 		nl_start(&m, n->family, NLM_F_ACK, cmd, ++n->seq);
-		if (chance(r, 2))
-			nl_put_u32(&m, VHOST_SIDECORE_A_CONFIG_POLICY, below(r, 6));
-		if (chance(r, 3)) {
+		if (rng_one_in(r, 2))
+			nl_put_u32(&m, VHOST_SIDECORE_A_CONFIG_POLICY, rng_below(r, 6));
+		if (rng_one_in(r, 3)) {
 			static const char *const c[] = { "1", "0-1", "", "zz", "4095" };
-			const char *v = c[below(r, 5)];
+			const char *v = c[rng_below(r, 5)];
 
 			nl_put(&m, VHOST_SIDECORE_A_CONFIG_CPUS, v, strlen(v) + 1);
 		}
-		if (chance(r, 3))
-			nl_put_u32(&m, VHOST_SIDECORE_A_CONFIG_SIDECORES, below(r, 3));
-		if (chance(r, 2))
+		if (rng_one_in(r, 3))
+			nl_put_u32(&m, VHOST_SIDECORE_A_CONFIG_SIDECORES, rng_below(r, 3));
+		if (rng_one_in(r, 2))
 			nl_put_u32(&m, VHOST_SIDECORE_A_CONFIG_INTERVAL_MS,
-				   chance(r, 4) ? 0 : 20 + below(r, 200));
-		if (chance(r, 4))
-			nl_put_u32(&m, VHOST_SIDECORE_A_CONFIG_DWELL_MS, rnd(r));
+				   rng_one_in(r, 4) ? 0 : 20 + rng_below(r, 200));
+		if (rng_one_in(r, 4))
+			nl_put_u32(&m, VHOST_SIDECORE_A_CONFIG_DWELL_MS, rng_next(r));
 		break;
 	case 2:
 		cmd = VHOST_SIDECORE_CMD_DEV_GET;
@@ -2670,7 +2647,7 @@ static void ctl_netlink(struct nl *n, struct rng *r)
 	case 3:
 		cmd = VHOST_SIDECORE_CMD_DEV_GET;
 		nl_start(&m, n->family, NLM_F_ACK, cmd, ++n->seq);
-		if (!chance(r, 8))
+		if (!rng_one_in(r, 8))
 			nl_put_u32(&m, VHOST_SIDECORE_A_DEV_ID, pick_dev_id(r));
 		break;
 	case 4:
@@ -2679,13 +2656,13 @@ static void ctl_netlink(struct nl *n, struct rng *r)
 		dump = true;
 		break;
 	default: {
-		int32_t cpu = chance(r, 2) ? -1 : (int32_t)below(r, 3);
+		int32_t cpu = rng_one_in(r, 2) ? -1 : (int32_t)rng_below(r, 3);
 
 		cmd = VHOST_SIDECORE_CMD_VQ_MOVE;
 		nl_start(&m, n->family, NLM_F_ACK, cmd, ++n->seq);
 		nl_put_u32(&m, VHOST_SIDECORE_A_MOVE_DEV, pick_dev_id(r));
-		nl_put_u32(&m, VHOST_SIDECORE_A_MOVE_VQ, chance(r, 8) ? 5 : below(r, 2));
-		if (!chance(r, 10))
+		nl_put_u32(&m, VHOST_SIDECORE_A_MOVE_VQ, rng_one_in(r, 8) ? 5 : rng_below(r, 2));
+		if (!rng_one_in(r, 10))
 			nl_put(&m, VHOST_SIDECORE_A_MOVE_CPU, &cpu, sizeof(cpu));
 		break;
 	}
@@ -2712,7 +2689,7 @@ static void *ctl_fn(void *arg)
 		pthread_rwlock_rdlock(&ctl_lock);
 		if (n.fd < 0 && nl_open(&n))
 			n.fd = -1;
-		switch (below(&r, 4)) {
+		switch (rng_below(&r, 4)) {
 		case 0:
 		case 1:
 			ctl_sysfs(&r);
@@ -2726,9 +2703,9 @@ static void *ctl_fn(void *arg)
 			break;
 		}
 		pthread_rwlock_unlock(&ctl_lock);
-		usleep(20000 + below(&r, 30000));
+		usleep(20000 + rng_below(&r, 30000));
 		/* A reloaded module has a new family id: look it up again. */
-		if (n.fd >= 0 && chance(&r, 50)) {
+		if (n.fd >= 0 && rng_one_in(&r, 50)) {
 			close(n.fd);
 			n.fd = -1;
 		}
