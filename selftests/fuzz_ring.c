@@ -613,53 +613,15 @@ static int dev_setup(struct fz *f, const struct vg_config *cfg,
  */
 static int dev_reopen(struct fz *f)
 {
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r;
-	} mt = { .m.nregions = 1 };
-	uint64_t features = f->d.features;
 	struct vg_counters c;
-	int fd, i;
+	int i, r;
 
-	close(f->d.fd);
-	f->d.fd = -1;
-	fd = open(VSC_DEV_PATH, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	f->d.fd = fd;
-	mt.r.guest_phys_addr = f->d.gpa_base;
-	mt.r.memory_size = f->d.mem_size;
-	mt.r.userspace_addr = (uint64_t)(uintptr_t)f->d.mem;
-	if (ioctl(fd, VHOST_SET_OWNER) ||
-	    ioctl(fd, VHOST_SET_FEATURES, &features) ||
-	    ioctl(fd, VHOST_SET_MEM_TABLE, &mt))
-		return -errno;
-	for (i = 0; i < 2; i++) {
-		struct vg_vq *vq = i ? &f->d.tx : &f->d.rx;
-		struct vhost_vring_state st = { .index = i, .num = QSIZE };
-		struct vhost_vring_addr a = {
-			.index = i,
-			.desc_user_addr = gpa(vq->desc),
-			.avail_user_addr = gpa(vq->avail),
-			.used_user_addr = gpa(vq->used),
-		};
-		struct vhost_vring_file fl = { .index = i };
-
-		if (ioctl(fd, VHOST_SET_VRING_NUM, &st) ||
-		    ioctl(fd, VHOST_SET_VRING_ADDR, &a))
-			return -errno;
-		fl.fd = vq->kick;
-		if (ioctl(fd, VHOST_SET_VRING_KICK, &fl))
-			return -errno;
-		fl.fd = vq->call;
-		if (ioctl(fd, VHOST_SET_VRING_CALL, &fl))
-			return -errno;
-		fl.fd = vq->err;
-		if (ioctl(fd, VHOST_SET_VRING_ERR, &fl))
-			return -errno;
+	r = vg_reopen(&f->d);
+	if (r)
+		return r;
+	for (i = 0; i < 2; i++)
 		if (reset_vq(f, i))
 			return -errno;
-	}
 	if (vg_read_counters(getpid(), 1, 0, &c))
 		return -ENOENT;
 	f->devid = c.dev;

@@ -167,6 +167,48 @@ static int vg_vhost_vq(struct vg_dev *d, struct vg_vq *vq, unsigned int idx)
 	return 0;
 }
 
+/* Memory table and both vrings, on a device that has its owner and features. */
+static int vg_program(struct vg_dev *d)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} mt;
+	int r;
+
+	memset(&mt, 0, sizeof(mt));
+	mt.m.nregions = 1;
+	mt.r.guest_phys_addr = d->gpa_base;
+	mt.r.memory_size = d->mem_size;
+	mt.r.userspace_addr = vg_hva(d->mem);
+	if (ioctl(d->fd, VHOST_SET_MEM_TABLE, &mt)) {
+		r = -errno;
+		vg_warn("SET_MEM_TABLE");
+		return r;
+	}
+	r = vg_vhost_vq(d, &d->rx, 0);
+	if (!r)
+		r = vg_vhost_vq(d, &d->tx, 1);
+	if (r)
+		printf("# vguest: vring setup: %s\n", strerror(-r));
+	return r;
+}
+
+int vg_reopen(struct vg_dev *d)
+{
+	uint64_t features = d->features;
+
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = open(d->cfg.dev, O_RDWR | O_CLOEXEC);
+	if (d->fd < 0)
+		return -errno;
+	if (ioctl(d->fd, VHOST_SET_OWNER) ||
+	    ioctl(d->fd, VHOST_SET_FEATURES, &features))
+		return -errno;
+	return vg_program(d);
+}
+
 static int vg_tap_open(struct vg_dev *d)
 {
 	struct ifreq ifr;
@@ -248,10 +290,6 @@ int vg_set_backend(struct vg_dev *d, int fd)
 
 int vg_setup(struct vg_dev *d, const struct vg_config *cfg)
 {
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r;
-	} mt;
 	uint64_t have, want = 0;
 	size_t rxsize;
 	int r;
@@ -323,23 +361,9 @@ int vg_setup(struct vg_dev *d, const struct vg_config *cfg)
 		return r;
 	}
 
-	memset(&mt, 0, sizeof(mt));
-	mt.m.nregions = 1;
-	mt.r.guest_phys_addr = d->gpa_base;
-	mt.r.memory_size = d->mem_size;
-	mt.r.userspace_addr = vg_hva(d->mem);
-	if (ioctl(d->fd, VHOST_SET_MEM_TABLE, &mt)) {
-		r = -errno;
-		vg_warn("SET_MEM_TABLE");
+	r = vg_program(d);
+	if (r)
 		return r;
-	}
-	r = vg_vhost_vq(d, &d->rx, 0);
-	if (!r)
-		r = vg_vhost_vq(d, &d->tx, 1);
-	if (r) {
-		printf("# vguest: vring setup: %s\n", strerror(-r));
-		return r;
-	}
 	if (cfg->ifname) {
 		r = vg_tap_open(d);
 		if (r)

@@ -101,6 +101,12 @@ int vg_new_netns(void);
 
 /* Set up device, memory, rings, tap. 0 or -errno (with a message). */
 int vg_setup(struct vg_dev *d, const struct vg_config *cfg);
+/*
+ * Close the device file and open a new one on the same memory, rings,
+ * eventfds and tap, set up as vg_setup() did (what a VMM does when it
+ * reopens the device); the backend is left detached. 0 or -errno.
+ */
+int vg_reopen(struct vg_dev *d);
 void vg_teardown(struct vg_dev *d);
 
 /* Attach (fd >= 0) or detach (-1) the backend of both vqs. */
