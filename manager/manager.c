@@ -39,7 +39,11 @@ static struct vsc_pol vsc_mgr_pol;
 static bool vsc_mgr_active;		/* dynamic at the last look */
 static bool vsc_mgr_quiet;		/* ... and nothing to watch */
 static struct vsc_pol_core *vsc_mgr_cores;	/* by CPU */
-static struct vsc_sidecore **vsc_mgr_seen;	/* whose counters those are */
+/* Per CPU: whose counters vsc_mgr_cores[] holds, and its sleep so far. */
+static struct vsc_mgr_seen {
+	struct vsc_sidecore *sc;
+	u64 sleep_ns;
+} *vsc_mgr_seen;
 static struct vsc_pol_vq **vsc_mgr_vqs;
 static unsigned int vsc_mgr_cap;
 static cpumask_var_t vsc_mgr_usable;
@@ -128,9 +132,9 @@ static int vsc_manager_sample(u64 *cost_ns)
 		c->usable = cpumask_test_cpu(cpu, vsc_mgr_usable);
 		c->running = sc;
 		/* A new thread starts its counters from zero. */
-		if (sc != vsc_mgr_seen[cpu]) {
+		if (sc != vsc_mgr_seen[cpu].sc) {
 			c->primed = false;
-			vsc_mgr_seen[cpu] = sc;
+			vsc_mgr_seen[cpu].sc = sc;
 		}
 		if (sc) {
 			vsc_core_stats_read(sc, &cs);
@@ -138,10 +142,20 @@ static int vsc_manager_sample(u64 *cost_ns)
 			if (cs.busy_ns < c->last_busy_ns ||
 			    cs.idle_ns < c->last_idle_ns)
 				c->primed = false;
-			/* A sidecore spins: its cost is all its poll time. */
-			if (c->primed)
-				*cost_ns += cs.busy_ns + cs.idle_ns -
-					    c->last_busy_ns - c->last_idle_ns;
+			/*
+			 * A sidecore's cost is its poll time, less the
+			 * sleeps of its idle back-off (read apart from
+			 * idle_ns: never more than the rest).
+			 */
+			if (c->primed) {
+				u64 poll = cs.busy_ns + cs.idle_ns -
+					   c->last_busy_ns - c->last_idle_ns;
+				u64 slept = cs.sleep_ns -
+					    vsc_mgr_seen[cpu].sleep_ns;
+
+				*cost_ns += poll - min(poll, slept);
+			}
+			vsc_mgr_seen[cpu].sleep_ns = cs.sleep_ns;
 			c->busy_ns = cs.busy_ns;
 			c->idle_ns = cs.idle_ns;
 		}

@@ -109,18 +109,18 @@ static int vsc_sidecores_show(struct seq_file *m, void *v)
 	struct vsc_sidecore *sc;
 	unsigned int cpu;
 
-	seq_puts(m, "cpu state vqs passes empty_polls busy_ns idle_ns runs packets mm_switches\n");
+	seq_puts(m, "cpu state vqs passes empty_polls busy_ns idle_ns runs packets mm_switches sleeps sleep_ns\n");
 	mutex_lock(&vsc_exec_lock);
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		sc = vsc_exec_core(cpu);
 		if (!sc)
 			continue;
 		vsc_core_stats_read(sc, &st);
-		seq_printf(m, "%u %s %u %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(m, "%u %s %u %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   cpu, vsc_sidecore_parked(sc) ? "parked" : "running",
 			   sc->nassigned, st.passes, st.empty_polls,
 			   st.busy_ns, st.idle_ns, st.runs, st.packets,
-			   st.mm_switches);
+			   st.mm_switches, st.sleeps, st.sleep_ns);
 	}
 	mutex_unlock(&vsc_exec_lock);
 	return 0;

@@ -18,7 +18,9 @@
  * Copyright (C) 2026 The vhost-sidecore authors
  */
 
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
+#include <linux/moduleparam.h>
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -105,7 +107,8 @@ static bool vsc_sidecore_wanted(const struct vsc_sidecore *sc)
 	       kthread_should_stop();
 }
 
-static void vsc_sidecore_pass(struct vsc_sidecore *sc)
+/* Returns whether the pass moved frames. */
+static bool vsc_sidecore_pass(struct vsc_sidecore *sc)
 {
 	u64 start = local_clock(), now, pkts = 0, runs = 0;
 	unsigned int i;
@@ -145,6 +148,59 @@ static void vsc_sidecore_pass(struct vsc_sidecore *sc)
 		VSC_STAT_ADD(&sc->stats, idle_ns, now - start);
 		VSC_STAT_INC(&sc->stats, empty_polls);
 	}
+	return pkts;
+}
+
+unsigned int vsc_idle_spin_us = 50;
+module_param_named(idle_spin_us, vsc_idle_spin_us, uint, 0644);
+MODULE_PARM_DESC(idle_spin_us,
+		 "microseconds an idle sidecore spins before it backs off (default 50)");
+unsigned int vsc_idle_sleep_us = 50;
+module_param_named(idle_sleep_us, vsc_idle_sleep_us, uint, 0644);
+MODULE_PARM_DESC(idle_sleep_us,
+		 "longest sleep of an idle sidecore between passes, microseconds; 0: never sleep (default 50)");
+
+/*
+ * Between passes. A busy pass resets the back-off. Empty passes spin on
+ * with cpu_relax() (PAUSE: an SMT sibling gets the core's resources) for
+ * idle_spin_us, then each is followed by a sleep, 1 us doubling to
+ * idle_sleep_us: on a core shared with vCPUs, an idle sidecore then
+ * hands back nearly all of it, and a frame waits at most that long more.
+ * List changes and stops wake the sleep (wake_up_process()).
+ */
+static void vsc_sidecore_idle(struct vsc_sidecore *sc, bool busy)
+{
+	unsigned int spin_us = READ_ONCE(vsc_idle_spin_us);
+	unsigned int sleep_us = READ_ONCE(vsc_idle_sleep_us);
+	u64 now, max_ns = (u64)sleep_us * NSEC_PER_USEC;
+	ktime_t t;
+
+	if (busy || !sleep_us) {
+		sc->idle_since = 0;
+		sc->backoff_ns = 0;
+		if (!busy)
+			cpu_relax();
+		return;
+	}
+	now = local_clock();
+	if (!sc->idle_since)
+		sc->idle_since = now;
+	if (now - sc->idle_since < (u64)spin_us * NSEC_PER_USEC) {
+		cpu_relax();
+		return;
+	}
+	sc->backoff_ns = clamp_t(u64, sc->backoff_ns * 2, NSEC_PER_USEC,
+				 max_ns);
+	t = ns_to_ktime(sc->backoff_ns);
+	set_current_state(TASK_IDLE);
+	if (!vsc_sidecore_wanted(sc))
+		schedule_hrtimeout_range(&t, sc->backoff_ns / 8,
+					 HRTIMER_MODE_REL);
+	__set_current_state(TASK_RUNNING);
+	now = local_clock() - now;
+	VSC_STAT_INC(&sc->stats, sleeps);
+	VSC_STAT_ADD(&sc->stats, sleep_ns, now);
+	VSC_STAT_ADD(&sc->stats, idle_ns, now);
 }
 
 static int vsc_sidecore_fn(void *data)
@@ -173,7 +229,7 @@ static int vsc_sidecore_fn(void *data)
 			__set_current_state(TASK_RUNNING);
 			continue;
 		}
-		vsc_sidecore_pass(sc);
+		vsc_sidecore_idle(sc, vsc_sidecore_pass(sc));
 		cond_resched();
 		/* RCU-tasks quiescent state too, once per pass. */
 		cond_resched_tasks_rcu_qs();
@@ -291,4 +347,6 @@ void vsc_core_stats_read(const struct vsc_sidecore *sc,
 	out->runs = READ_ONCE(sc->stats.runs);
 	out->packets = READ_ONCE(sc->stats.packets);
 	out->mm_switches = READ_ONCE(sc->stats.mm_switches);
+	out->sleeps = READ_ONCE(sc->stats.sleeps);
+	out->sleep_ns = READ_ONCE(sc->stats.sleep_ns);
 }

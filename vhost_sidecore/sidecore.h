@@ -30,15 +30,25 @@ struct vsc_vq;
 /* Vqs one sidecore polls at most. */
 #define VSC_SIDECORE_MAX_VQS	512
 
+/*
+ * Idle back-off (module parameters, microseconds): after spinning this
+ * long with nothing to do, a sidecore sleeps between passes, from 1 us
+ * doubling up to idle_sleep_us, until a pass finds work. That bounds the
+ * extra reaction time; 0 keeps it spinning (with PAUSE) for ever.
+ */
+extern unsigned int vsc_idle_spin_us, vsc_idle_sleep_us;
+
 /* Counters of one sidecore: one writer (its thread), lockless readers. */
 struct vsc_core_stats {
 	u64 busy_ns;		/* passes that moved frames */
-	u64 idle_ns;		/* passes that moved nothing */
+	u64 idle_ns;		/* passes that moved nothing, back-off sleeps */
 	u64 passes;
 	u64 empty_polls;	/* passes that moved nothing */
 	u64 runs;		/* handler runs */
 	u64 packets;
 	u64 mm_switches;	/* owner address-space changes */
+	u64 sleeps;		/* idle back-off sleeps */
+	u64 sleep_ns;		/* ... their length (part of idle_ns) */
 };
 
 struct vsc_sidecore {
@@ -59,6 +69,8 @@ struct vsc_sidecore {
 	unsigned int nvqs;
 	struct mm_struct *mm;		/* address space in use, or NULL */
 	bool parked;			/* sleeping with nothing to poll */
+	u64 idle_since;			/* first of the empty passes, or 0 */
+	u64 backoff_ns;			/* next idle sleep, 0 while spinning */
 
 	struct vsc_core_stats stats;
 };
