@@ -169,7 +169,7 @@ static void test_balance(void)
 /* One sidecore's counters (debugfs), or -1 when it does not run. */
 struct core_counters {
 	unsigned long long passes, empty_polls, busy_ns, idle_ns, runs;
-	unsigned long long packets, mm_switches;
+	unsigned long long packets, mm_switches, sleeps, sleep_ns;
 };
 
 static int core_counters(int cpu, struct core_counters *c)
@@ -180,10 +180,11 @@ static int core_counters(int cpu, struct core_counters *c)
 	FILE *f = fopen("/sys/kernel/debug/vhost_sidecore/sidecores", "r");
 
 	while (f && r && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%d %*s %u %llu %llu %llu %llu %llu %llu %llu",
+		if (sscanf(line, "%d %*s %u %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 			   &at, &n, &c->passes, &c->empty_polls, &c->busy_ns,
 			   &c->idle_ns, &c->runs, &c->packets,
-			   &c->mm_switches) == 9 && at == cpu)
+			   &c->mm_switches, &c->sleeps, &c->sleep_ns) == 11 &&
+		    at == cpu)
 			r = 0;
 	if (f)
 		fclose(f);
@@ -279,6 +280,80 @@ static void test_exitless(void)
 			    "exitless event_idx=%d: ondemand: %lu kicks for %d paced frames (more than 10x sidecore's %lu)",
 			    ei, op, PACED, sp);
 	}
+}
+
+/* --- idle back-off --- */
+
+#define PARAMS "/sys/module/vhost_sidecore/parameters/"
+
+static int param_write(const char *name, const char *v)
+{
+	char path[128];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * An idle polled sidecore sleeps between passes (and counts it) unless
+ * idle_sleep_us is 0; either way it still takes a frame published without
+ * a kick, and the counters add up (sleep time is part of idle time).
+ */
+static void test_idle_backoff(void)
+{
+	struct vg_config cfg = base_cfg;
+	struct core_counters a, b, c, e;
+	char mode[32];
+	unsigned long kicks;
+	struct vg_dev d;
+	bool ok;
+
+	snprintf(mode, sizeof(mode), "sidecore:%d", core_cpu);
+	if (access(PARAMS "idle_sleep_us", W_OK)) {
+		ktap_result(0, "idle back-off: the idle_sleep_us parameter exists");
+		return;
+	}
+	if (!set_policy("sidecore", "1") || vg_setup(&d, &cfg) ||
+	    !wait_mode(getpid(), 0, mode, 1000) || param_write("idle_sleep_us", "50")) {
+		ktap_result(0, "idle back-off: setup");
+		vg_teardown(&d);
+		set_policy("ondemand", "");
+		return;
+	}
+	usleep(200000);
+	ok = !core_counters(core_cpu, &a);
+	sleep(1);
+	ok = ok && !core_counters(core_cpu, &b);
+	ktap_diag("idle_sleep_us 50, 1 s idle: %llu passes, %llu sleeps of %llu ns in all, idle %llu ns",
+		  b.passes - a.passes, b.sleeps - a.sleeps,
+		  b.sleep_ns - a.sleep_ns, b.idle_ns - a.idle_ns);
+	ktap_result(ok && b.sleeps > a.sleeps && b.passes > a.passes &&
+		    b.sleep_ns - a.sleep_ns <= b.idle_ns - a.idle_ns &&
+		    b.packets == a.packets,
+		    "idle back-off: an idle polled sidecore sleeps between passes, counted within its idle time");
+	kicks = vg_tx_paced_kicks(&d, 20);
+	ktap_result(kicks <= 1 && vg_tx_inflight(&d) == 0,
+		    "idle back-off: 20 frames 2 ms apart still go without kicks (%lu)",
+		    kicks);
+	ok = !param_write("idle_sleep_us", "0") && !core_counters(core_cpu, &c);
+	sleep(1);
+	ok = ok && !core_counters(core_cpu, &e);
+	ktap_result(ok && e.sleeps == c.sleeps && e.passes > c.passes,
+		    "idle back-off: idle_sleep_us=0 spins (%llu passes in 1 s, no sleep)",
+		    e.passes - c.passes);
+	ktap_result(param_write("idle_sleep_us", "-1") < 0 &&
+		    param_write("idle_sleep_us", "ten") < 0,
+		    "idle back-off: idle_sleep_us refuses -1 and words");
+	param_write("idle_sleep_us", "50");
+	vg_teardown(&d);
+	set_policy("ondemand", "");
 }
 
 /* --- move storm --- */
@@ -652,6 +727,7 @@ int main(int argc, char **argv)
 	test_parked();
 	test_balance();
 	test_exitless();
+	test_idle_backoff();
 	test_storm(storm);
 	test_hotplug();
 	test_teardown();
