@@ -34,7 +34,7 @@ struct vsc_vq;
  * Idle back-off (module parameters, microseconds): after spinning this
  * long with nothing to do, a sidecore sleeps between passes, from 1 us
  * doubling up to idle_sleep_us, until a pass finds work. That bounds the
- * extra reaction time; 0 keeps it spinning (with PAUSE) for ever.
+ * extra reaction time; 0 (the default) keeps it spinning, with PAUSE.
  */
 extern unsigned int vsc_idle_spin_us, vsc_idle_sleep_us;
 
