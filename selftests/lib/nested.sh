@@ -150,9 +150,7 @@ nested_stop() {
 }
 
 nested_log_clean() {
-	local bad
-	bad=$(sed -n "s/^BAD='\(.*\)'$/\1/p" "$VSC_TOP/tools/vmtest")
-	! grep -aEq "$bad" "$NESTED_DIR/$1.log"
+	! grep -aEqf "$VSC_TOP/tools/kernel-log-bad.ere" "$NESTED_DIR/$1.log"
 }
 
 # The value printed by the guest as "VSC-GUEST: KEY value".
