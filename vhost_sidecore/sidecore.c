@@ -151,7 +151,12 @@ static bool vsc_sidecore_pass(struct vsc_sidecore *sc)
 	return pkts;
 }
 
-unsigned int vsc_idle_spin_us = 50;
+/*
+ * Idle back-off (microseconds): after spinning idle_spin_us with nothing
+ * to do, a sidecore sleeps between passes, from 1 us doubling up to
+ * idle_sleep_us, until a pass finds work; 0 keeps it spinning, with PAUSE.
+ */
+static unsigned int vsc_idle_spin_us = 50;
 module_param_named(idle_spin_us, vsc_idle_spin_us, uint, 0644);
 MODULE_PARM_DESC(idle_spin_us,
 		 "microseconds an idle sidecore spins before it backs off (default 50)");
@@ -161,7 +166,7 @@ MODULE_PARM_DESC(idle_spin_us,
  * spell waited 2.7 ms instead of 0.12 at idle_sleep_us=50). Hosts where
  * the sidecore shares a core turn it on (Documentation/sidecores.rst).
  */
-unsigned int vsc_idle_sleep_us;
+static unsigned int vsc_idle_sleep_us;
 module_param_named(idle_sleep_us, vsc_idle_sleep_us, uint, 0644);
 MODULE_PARM_DESC(idle_sleep_us,
 		 "longest sleep of an idle sidecore between passes, microseconds; 0: never sleep (default 0)");

@@ -30,14 +30,6 @@ struct vsc_vq;
 /* Vqs one sidecore polls at most. */
 #define VSC_SIDECORE_MAX_VQS	512
 
-/*
- * Idle back-off (module parameters, microseconds): after spinning this
- * long with nothing to do, a sidecore sleeps between passes, from 1 us
- * doubling up to idle_sleep_us, until a pass finds work. That bounds the
- * extra reaction time; 0 (the default) keeps it spinning, with PAUSE.
- */
-extern unsigned int vsc_idle_spin_us, vsc_idle_sleep_us;
-
 /* Counters of one sidecore: one writer (its thread), lockless readers. */
 struct vsc_core_stats {
 	u64 busy_ns;		/* passes that moved frames */
@@ -70,7 +62,7 @@ struct vsc_sidecore {
 	struct mm_struct *mm;		/* address space in use, or NULL */
 	bool parked;			/* sleeping with nothing to poll */
 	u64 idle_since;			/* first of the empty passes, or 0 */
-	u64 backoff_ns;			/* next idle sleep, 0 while spinning */
+	u64 backoff_ns;			/* last idle sleep, 0 while spinning */
 
 	struct vsc_core_stats stats;
 };
