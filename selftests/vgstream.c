@@ -23,19 +23,23 @@
 #include "lib/util.h"
 #include "lib/vguest.h"
 
-/* CPU time (ns) of the kernel threads named vhost-<pid> or vhost-sc-<pid>. */
-static unsigned long long worker_cpu_ns(void)
+/*
+ * CPU time (ns) of the entries of directory dir (/proc, or a process's
+ * task/ directory) whose comm is want1 or want2.
+ */
+static unsigned long long cpu_ns_named(const char *dir, const char *want1,
+				       const char *want2)
 {
-	char want1[32], want2[32], path[300], comm[64];
+	char path[300], comm[64];
 	unsigned long long sum = 0, ns;
 	struct dirent *e;
-	DIR *d = opendir("/proc");
+	DIR *d = opendir(dir);
 	FILE *f;
 
-	snprintf(want1, sizeof(want1), "vhost-%d", getpid());
-	snprintf(want2, sizeof(want2), "vhost-sc-%d", getpid());
 	while (d && (e = readdir(d))) {
-		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
@@ -43,7 +47,7 @@ static unsigned long long worker_cpu_ns(void)
 			comm[strcspn(comm, "\n")] = 0;
 			if (!strcmp(comm, want1) || !strcmp(comm, want2)) {
 				fclose(f);
-				snprintf(path, sizeof(path), "/proc/%s/schedstat", e->d_name);
+				snprintf(path, sizeof(path), "%s/%s/schedstat", dir, e->d_name);
 				f = fopen(path, "re");
 				if (f && fscanf(f, "%llu", &ns) == 1)
 					sum += ns;
@@ -55,6 +59,22 @@ static unsigned long long worker_cpu_ns(void)
 	if (d)
 		closedir(d);
 	return sum;
+}
+
+/*
+ * CPU time (ns) of our device's worker, the kthread vhost-sc-<pid>, or
+ * in-tree vhost-net's: the kthread vhost-<pid> up to 6.3, from 6.4 on a
+ * thread of this process (vhost_task) of that name, which /proc lists
+ * only under /proc/self/task.
+ */
+static unsigned long long worker_cpu_ns(void)
+{
+	char want1[32], want2[32];
+
+	snprintf(want1, sizeof(want1), "vhost-%d", getpid());
+	snprintf(want2, sizeof(want2), "vhost-sc-%d", getpid());
+	return cpu_ns_named("/proc", want1, want2) +
+	       cpu_ns_named("/proc/self/task", want1, want2);
 }
 
 int main(int argc, char **argv)

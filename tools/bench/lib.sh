@@ -15,7 +15,11 @@
 
 SYS=/sys/kernel/vhost_sidecore
 DBG=/sys/kernel/debug/vhost_sidecore
-SC_CPU=$(( $(nproc) - 1 ))
+# The sidecore's CPU: BENCH_SC_CPU, by default the last one; the guests
+# run on every other CPU (OTHER_CPUS).
+SC_CPU=${BENCH_SC_CPU:-$(( $(nproc) - 1 ))}
+OTHER_CPUS=$(awk -v s="$SC_CPU" -v n="$(nproc)" 'BEGIN {
+	for (i = 0; i < n; i++) if (i != s) l = l (l == "" ? "" : ",") i; print l }')
 read -r -a KNOBS <<< "${BENCH_DYNAMIC_KNOBS:-busy_load=40 light_load=10 dwell_ms=1000 pref=20000 grace_ms=2000 backoff_ms=30000}"
 [ "${KNOBS[*]}" = defaults ] && KNOBS=()
 
@@ -78,8 +82,22 @@ bench_guest_ready() {
 	for n in "$@"; do
 		nested_wait "$n" "Server listening" "$secs" ||
 			{ echo "bench: guest $n did not boot" >&2; return 1; }
-		[ "$SC_CPU" -gt 0 ] &&
-			taskset -a -p -c 0-$((SC_CPU - 1)) "${NESTED_PID[$n]}" > /dev/null
+		[ -z "$OTHER_CPUS" ] ||
+			taskset -a -p -c "$OTHER_CPUS" "${NESTED_PID[$n]}" > /dev/null
 	done
 	return 0
+}
+
+# bench_worker_ns PID: CPU time (ns) of the vhost workers of QEMU process
+# PID: our kthread vhost-sc-PID, and in-tree vhost-net's vhost-PID, a
+# kthread up to Linux 6.3 and from 6.4 on a thread of PID itself
+# (vhost_task), which only /proc/PID/task lists.
+bench_worker_ns() {
+	local p=$1 sum=0 f c t
+	for f in /proc/[0-9]*/comm /proc/"$p"/task/[0-9]*/comm; do
+		read -r c < "$f" 2> /dev/null || continue
+		[ "$c" = "vhost-$p" ] || [ "$c" = "vhost-sc-$p" ] || continue
+		read -r t _ < "${f%comm}schedstat" && sum=$((sum + t))
+	done
+	echo "$sum"
 }

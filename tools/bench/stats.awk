@@ -31,3 +31,34 @@ function resample(list, n,    a, i, s) {
 		s = s " " a[int(rand() * n) + 1]
 	return median(s, n)
 }
+
+# Paired ratios: list holds n ratios, one per pair of runs or blocks taken
+# side by side (B over A of the same pair). Sets out["gm"] to their
+# geometric mean and out["lo"], out["hi"] to its 90% bootstrap interval:
+# the pairs, not each side on its own, resampled with replacement B times
+# (default 2000), so that what moved both sides of a pair (the host's
+# speed at that moment) cancels. srand() first for a fixed seed.
+function paired(list, n, out, B,    a, l, i, b, s, r, nb) {
+	if (!B)
+		B = 2000
+	split(list, a, " ")
+	s = 0
+	for (i = 1; i <= n; i++) {
+		l[i] = log(a[i])
+		s += l[i]
+	}
+	out["gm"] = n ? exp(s / n) : 0
+	out["lo"] = out["hi"] = out["gm"]
+	if (n < 2)
+		return
+	nb = 0
+	for (b = 1; b <= B; b++) {
+		s = 0
+		for (i = 1; i <= n; i++)
+			s += l[int(rand() * n) + 1]
+		r[++nb] = exp(s / n)
+	}
+	sortn(r, nb)
+	out["lo"] = r[int(nb * 0.05) + 1]
+	out["hi"] = r[int(nb * 0.95)]
+}
