@@ -12,7 +12,8 @@
  * a new core) is a trial: the objective is measured over the grace period
  * and compared with a window before it at the same load; the change is
  * undone, and not tried again before a back-off that doubles each time,
- * if it lost more than `regret`. A kept promotion is probed after its
+ * unless it gained at least `regret` (a probe back on demand: unless it
+ * lost more than that). A kept promotion is probed after its
  * back-off: its vqs go back on demand, as a trial of their own.
  *
  * Pure: no kernel calls, no allocation, no locking. Built into the module
@@ -332,15 +333,25 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			  struct vsc_pol_vq **vqs, unsigned int nvqs,
 			  struct vsc_pol_core *cores, unsigned int ncores)
 {
-	s64 after = S64_MIN, loss;
+	s64 after = S64_MIN, margin;
 	unsigned int i;
 	bool revert;
 
 	if (pol->trial_bytes && pol->trial_cost_ns)
 		after = vsc_policy_score(&pol->p, pol->trial_bytes,
 					 pol->trial_cost_ns, pol->trial_ns);
-	loss = vsc_log2_fx(1000) - vsc_log2_fx(1000 - pol->p.regret);
-	revert = after < pol->trial_before - loss;
+	/*
+	 * regret is the least effect a trial acts on, and the doubt goes to
+	 * the placement with fewer sidecores: a change that polls more is
+	 * kept only if it gained that much, a probe back on demand undone
+	 * only if it lost that much. Under noisy counters a change that
+	 * does not matter then ends the same way every time.
+	 */
+	margin = vsc_log2_fx(1000) - vsc_log2_fx(1000 - pol->p.regret);
+	if (pol->trial_probe)
+		revert = after < pol->trial_before - margin;
+	else
+		revert = after < pol->trial_before + margin;
 	pol->trial_after = after;
 	pol->trial = false;
 	vsc_pol_window_restart(pol, now + (u64)pol->p.interval_ms * NSEC_PER_MS_);
@@ -594,8 +605,24 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 			shrink = c;
 	}
 	if (!nactive) {
-		grow->want = true;
-		nactive = 1;
+		/*
+		 * As many cores as the vqs to poll kept busy on demand: one
+		 * core for several saturated workers' load is a trial that
+		 * cannot pay, and would be reverted before it could grow.
+		 */
+		u64 need = 0;
+
+		for (i = 0; i < nvqs; i++)
+			if (vqs[i]->target != VSC_POL_ONDEMAND)
+				need += vqs[i]->load;
+		for (i = 0; i < ncores && nactive < maxc; i++) {
+			c = &cores[i];
+			if (!c->usable || c->want ||
+			    (nactive && (u64)nactive * p->core_busy >= need))
+				continue;
+			c->want = true;
+			nactive++;
+		}
 		force = true;
 	} else if (nactive > maxc) {
 		shrink->want = false;

@@ -43,7 +43,7 @@ struct vsc_pol_params {
 	u32 dwell_ms;
 	u32 grace_ms;		/* how long a change is measured before judged */
 	u32 pref;		/* throughput preference: objective B^(1+pref)/C */
-	u32 regret;		/* objective loss that reverts a change */
+	u32 regret;		/* least objective change a trial acts on */
 	u32 backoff_ms;		/* first wait before retrying a reverted change */
 	u32 max_sidecores;	/* at most this many cores run (0: no limit) */
 };

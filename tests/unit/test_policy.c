@@ -280,6 +280,34 @@ static void test_four_vms(void)
 			 cores_running(&pl));
 }
 
+/*
+ * A promotion starts as many cores as the promoted vqs kept busy on
+ * demand: here eight vqs starved of their worker pool add up to more
+ * than one core's core_busy, so the first promotion starts two, and the
+ * trial measures a placement that can carry them.
+ */
+static void test_promote_cores(void)
+{
+	struct plant pl;
+	unsigned int load = 0, i;
+
+	plant_init(&pl, 8, 2, &defaults);
+	set_offered(&pl, 0, 8, 400000);
+	while (!pl.promotes && pl.now < 1000 * SEC + 10 * SEC)
+		plant_step(&pl);
+	for (i = 0; i < 8; i++)
+		load += pl.v[i].load;
+	ktap_result(pl.promotes && pl.pol.cores == 2 && load > defaults.core_busy,
+			 "promotion of %u per-mille of load starts 2 cores at once (%u)",
+			 load, pl.pol.cores);
+	plant_init(&pl, 8, 2, &defaults);
+	set_offered(&pl, 0, 2, 400000);
+	while (!pl.promotes && pl.now < 1000 * SEC + 10 * SEC)
+		plant_step(&pl);
+	ktap_result(pl.promotes && pl.pol.cores == 1,
+			 "promotion of one VM's load starts 1 core (%u)", pl.pol.cores);
+}
+
 static void test_max_sidecores(void)
 {
 	struct vsc_pol_params p = defaults;
@@ -586,6 +614,7 @@ int main(void)
 	test_one_vm(&pl);
 	test_step_down(&pl);
 	test_four_vms();
+	test_promote_cores();
 	test_max_sidecores();
 	test_oscillation();
 	test_regret();
