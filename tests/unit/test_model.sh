@@ -32,6 +32,8 @@ check "the exit says whether a row missed the goal" \
 check "a knob out of range: exit 2, says the range" eval '[ $rc = 2 ] && grep -q "busy_load must be in" "$dir/err"'
 "$M" -s nope > /dev/null 2>&1; rc=$?
 check "an unknown scenario: exit 2" [ $rc = 2 ]
+"$M" -t -s phased -c nope > /dev/null 2>&1; rc=$?
+check "a timeline of an unknown configuration: exit 2" [ $rc = 2 ]
 "$M" -t -s phased -c ondemand > "$dir/t"
 check "the timeline covers the scenario's 65 s" eval '[ "$(tail -n1 "$dir/t" | cut -d" " -f1)" = 64.9 ]'
 echo "1..$n"

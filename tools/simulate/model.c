@@ -594,7 +594,6 @@ static void simulate(const struct scenario *sc, int k, double sigma,
 		}
 		cost = solve(&r, t, true);
 		r.cost_ns += cost;
-		res->bytes[ph] += 0;
 		for (q = 0; q < r.nvq; q++)
 			res->bytes[ph] += r.x[q] * STEP_NS / 1e9 *
 				(q % 2 ? load_at(&r, q / 2, t).tx_size :
@@ -936,8 +935,19 @@ int main(int argc, char **argv)
 		int k = !strcmp(config, "dynamic") ? 0 :
 			!strcmp(config, "ondemand") ? -1 : atoi(config);
 
+		if (k == 0 && strcmp(config, "dynamic")) {
+			fprintf(stderr, "model: -c takes dynamic, ondemand or a number of sidecores\n");
+			return 2;
+		}
+
 		for (i = 0; i < NSCEN; i++)
 			if (!only || !strcmp(only, scenarios[i].name)) {
+				if (k > scenarios[i].ncpu - scenarios[i].sc_first) {
+					fprintf(stderr, "model: %s has %d sidecore CPUs\n",
+						scenarios[i].name,
+						scenarios[i].ncpu - scenarios[i].sc_first);
+					return 2;
+				}
 				printf("# %s, %s, noise %.0f%%, seed %llu\n",
 				       scenarios[i].name, config, noises[0] * 100,
 				       (unsigned long long)seed);
