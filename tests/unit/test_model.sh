@@ -6,20 +6,10 @@
 # goal from a missed one only by exit 0 or 1, refuses a bad knob or
 # option with 2, and its timeline covers the scenario. Prints TAP.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 M=$TOP/tools/simulate/model
 make -s --no-print-directory -C "$TOP/tools/simulate" model > /dev/null || exit 1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-n=0 fail=0
-check() {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n $what"; else echo "not ok $n $what"; fail=1; fi
-}
 
-echo "TAP version 13"
 "$M" -l > "$dir/list"
 check "lists at least 12 scenarios" [ "$(wc -l < "$dir/list")" -ge 12 ]
 "$M" -s phased -n 10 -S 4 > "$dir/a"; rc1=$?
@@ -36,5 +26,4 @@ check "an unknown scenario: exit 2" [ $rc = 2 ]
 check "a timeline of an unknown configuration: exit 2" [ $rc = 2 ]
 "$M" -t -s phased -c ondemand > "$dir/t"
 check "the timeline covers the scenario's 65 s" eval '[ "$(tail -n1 "$dir/t" | cut -d" " -f1)" = 64.9 ]'
-echo "1..$n"
-exit $fail
+tap_end

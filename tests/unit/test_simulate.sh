@@ -5,24 +5,14 @@
 # takes and refuse, with the range, what it refuses (one table,
 # manager/policy.c). Prints TAP.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 SIM=$TOP/tools/simulate/simulate
 make -s --no-print-directory -C "$TOP/tools/simulate" > /dev/null || exit 1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-n=0 fail=0
-check() {
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n $what"; else echo "not ok $n $what"; fail=1; fi
-}
 # exit status and stderr of simulate ARGS on an empty trace
 run() { "$SIM" "$@" < /dev/null > "$dir/out" 2> "$dir/err"; echo $? > "$dir/rc"; }
 rc_is() { [ "$(cat "$dir/rc")" = "$1" ]; }
 err_has() { grep -qF -- "$1" "$dir/err"; }
 
-echo "TAP version 13"
 knobs="interval_ms busy_load light_load busy_pps light_pps core_busy core_light balance dwell_ms grace_ms pref regret backoff_ms"
 for k in $knobs; do echo 7 > "$dir/$k"; done
 
@@ -45,5 +35,4 @@ echo 7 > "$dir/interval_ms"
 rm "$dir/pref"
 run -k "$dir"
 check "-k with a knob missing: refused with the path" eval 'rc_is 2 && err_has "$dir/pref"'
-echo "1..$n"
-exit $fail
+tap_end
