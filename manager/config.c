@@ -22,6 +22,7 @@
 
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -394,8 +395,22 @@ static int vsc_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
-int vsc_config_init(const char *policy, const char *cpus,
-		    unsigned int sidecores)
+static char *policy = "ondemand";
+module_param(policy, charp, 0444);
+MODULE_PARM_DESC(policy,
+		 "Initial policy: ondemand, sidecore, manual or dynamic (runtime: /sys/kernel/vhost_sidecore/policy)");
+
+static char *cpus = "";
+module_param(cpus, charp, 0444);
+MODULE_PARM_DESC(cpus, "Initial CPU list sidecores may run on, e.g. 2-3");
+
+static unsigned int sidecores;
+module_param(sidecores, uint, 0444);
+MODULE_PARM_DESC(sidecores,
+		 "Initial number of sidecores (0: one per CPU in cpus)");
+
+/* From the module parameters. */
+int vsc_config_init(void)
 {
 	struct vsc_config c;
 	const char *why;

@@ -108,8 +108,7 @@ struct vsc_manager_stats {
 
 extern struct vsc_manager_stats vsc_manager_stats;
 
-int vsc_config_init(const char *policy, const char *cpus,
-		    unsigned int sidecores);
+int vsc_config_init(void);
 void vsc_config_exit(void);
 
 int vsc_sysfs_init(void);

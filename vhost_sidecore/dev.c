@@ -12,7 +12,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/xarray.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
+#include <linux/xarray.h>
 
 #include "compat.h"
 #include "dev.h"
@@ -705,4 +706,67 @@ long vsc_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	r = vsc_dev_ioctl_locked(dev, ioctl, (void __user *)arg);
 	mutex_unlock(&dev->mutex);
 	return r;
+}
+
+static bool dropin;
+module_param(dropin, bool, 0444);
+MODULE_PARM_DESC(dropin,
+		 "Also register as /dev/vhost-net (misc minor 238) when the in-tree vhost_net is not loaded");
+
+static const struct file_operations vsc_fops = {
+	.owner = THIS_MODULE,
+	.open = vsc_dev_open,
+	.release = vsc_dev_release,
+	.unlocked_ioctl = vsc_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vsc_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vhost-sidecore-net",
+	.fops = &vsc_fops,
+	.mode = 0600,
+};
+
+static struct miscdevice vsc_misc_dropin = {
+	.minor = VHOST_NET_MINOR,
+	.name = "vhost-net",
+	.fops = &vsc_fops,
+	.mode = 0600,
+};
+
+static bool vsc_dropin_registered;
+
+bool vsc_dev_dropin(void)
+{
+	return vsc_dropin_registered;
+}
+
+int vsc_dev_init(void)
+{
+	int err;
+
+	err = misc_register(&vsc_misc);
+	if (err) {
+		pr_err("cannot register /dev/%s: %d\n", vsc_misc.name, err);
+		return err;
+	}
+	if (dropin) {
+		err = misc_register(&vsc_misc_dropin);
+		if (err)
+			pr_warn("dropin: cannot take /dev/vhost-net (is vhost_net loaded?): %d\n",
+				err);
+		else
+			vsc_dropin_registered = true;
+	}
+	return 0;
+}
+
+/* fops.owner kept us loaded while a device was open: all are closed. */
+void vsc_dev_exit(void)
+{
+	if (vsc_dropin_registered)
+		misc_deregister(&vsc_misc_dropin);
+	misc_deregister(&vsc_misc);
 }

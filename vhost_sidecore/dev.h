@@ -59,7 +59,10 @@ int vsc_dev_open(struct inode *inode, struct file *f);
 int vsc_dev_release(struct inode *inode, struct file *f);
 long vsc_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg);
 
+/* The char device(s): /dev/vhost-sidecore-net, and the drop-in if asked. */
 int vsc_dev_init(void);
 void vsc_dev_exit(void);
+/* Was /dev/vhost-net taken too (module parameter dropin)? */
+bool vsc_dev_dropin(void);
 
 #endif /* VSC_DEV_H */
