@@ -13,6 +13,8 @@
 #include <linux/module.h>
 
 #include "manager/config.h"
+#include "manager/netlink.h"
+#include "manager/sysfs.h"
 #include "vhost_sidecore/debugfs.h"
 #include "vhost_sidecore/dev.h"
 #include "vhost_sidecore/exec.h"

@@ -30,6 +30,8 @@
 #include "vhost_sidecore/exec.h"
 #include "vhost_sidecore/sidecore.h"
 #include "config.h"
+#include "manager.h"
+#include "netlink.h"
 
 const char *const vsc_policy_names[] = {
 	[VSC_POLICY_ONDEMAND] = "ondemand",

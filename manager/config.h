@@ -78,40 +78,7 @@ void vsc_config_running(struct cpumask *out);
  */
 bool vsc_config_dynamic(struct vsc_pol_params *p, struct cpumask *usable);
 
-/* The generic netlink family (netlink.c); events for the monitor group. */
-int vsc_netlink_init(void);
-void vsc_netlink_exit(void);
-void vsc_nl_config_changed(const struct vsc_config *c);
-
-/* The manager thread (manager.c). */
-int vsc_manager_init(void);
-void vsc_manager_exit(void);
-/* Look now (the configuration changed); any context that may sleep. */
-void vsc_manager_kick(void);
-/* Drop what the manager knows of @dev's vqs (vsc_exec_lock held). */
-struct vsc_dev;
-void vsc_manager_forget(struct vsc_dev *dev);
-
-/* What the manager measured of itself (read locklessly). */
-struct vsc_manager_stats {
-	u64 ticks;
-	u64 cpu_ns;		/* the thread's CPU time */
-	u64 cpu_us_per_s;	/* over the last second of wall time */
-	u64 tick_ns;		/* time spent looking and deciding */
-	u64 reconfigs;		/* ticks that started, stopped or moved */
-	u64 reconfig_ns_total;
-	u64 reconfig_ns_max;
-	u64 reconfig_ns_last;
-	u64 moves;
-	u64 reverts;		/* changes undone by the search */
-};
-
-extern struct vsc_manager_stats vsc_manager_stats;
-
 int vsc_config_init(void);
 void vsc_config_exit(void);
-
-int vsc_sysfs_init(void);
-void vsc_sysfs_exit(void);
 
 #endif /* VSC_CONFIG_H */

@@ -28,6 +28,7 @@
 #include "vhost_sidecore/trace.h"
 #include "vhost_sidecore/vring.h"
 #include "config.h"
+#include "manager.h"
 #include "policy.h"
 
 struct vsc_manager_stats vsc_manager_stats;

@@ -20,6 +20,7 @@
 #include "vhost_sidecore/sidecore.h"
 #include "vhost_sidecore/vring.h"
 #include "config.h"
+#include "netlink.h"
 
 static struct genl_family vsc_nl_family;
 static bool vsc_nl_registered;

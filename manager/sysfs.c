@@ -14,6 +14,8 @@
 
 #include "vhost_sidecore/exec.h"
 #include "config.h"
+#include "manager.h"
+#include "sysfs.h"
 
 static struct kobject *vsc_kobj;
 
