@@ -13,6 +13,7 @@
 #include <linux/module.h>
 
 #include "manager/config.h"
+#include "manager/manager.h"
 #include "manager/netlink.h"
 #include "manager/sysfs.h"
 #include "vhost_sidecore/debugfs.h"
@@ -29,28 +30,36 @@ static int __init vsc_init(void)
 	err = vsc_config_init();
 	if (err)
 		goto err_exec;
-	err = vsc_sysfs_init();
+	err = vsc_manager_init();
 	if (err) {
-		pr_err("cannot create /sys/kernel/vhost_sidecore: %d\n", err);
+		pr_err("cannot start the manager thread: %d\n", err);
 		goto err_config;
 	}
 	err = vsc_netlink_init();
 	if (err) {
 		pr_err("cannot register the generic netlink family: %d\n", err);
-		goto err_sysfs;
+		goto err_manager;
+	}
+	/* After netlink: a sysfs write sends an event through the family. */
+	err = vsc_sysfs_init();
+	if (err) {
+		pr_err("cannot create /sys/kernel/vhost_sidecore: %d\n", err);
+		goto err_netlink;
 	}
 	err = vsc_dev_init();
 	if (err)
-		goto err_netlink;
+		goto err_sysfs;
 	vsc_debugfs_init();
 	pr_info("version %s loaded%s\n", VSC_VERSION,
 		vsc_dev_dropin() ? ", also serving /dev/vhost-net" : "");
 	return 0;
 
-err_netlink:
-	vsc_netlink_exit();
 err_sysfs:
 	vsc_sysfs_exit();
+err_netlink:
+	vsc_netlink_exit();
+err_manager:
+	vsc_manager_exit();
 err_config:
 	vsc_config_exit();
 err_exec:
@@ -58,13 +67,14 @@ err_exec:
 	return err;
 }
 
+/* fops.owner kept us loaded while a device was open: all are closed. */
 static void __exit vsc_exit(void)
 {
 	vsc_debugfs_exit();
 	vsc_dev_exit();
-	/* No sysfs write may then send an event through a gone family. */
 	vsc_sysfs_exit();
 	vsc_netlink_exit();
+	vsc_manager_exit();
 	vsc_config_exit();
 	vsc_exec_exit();
 }

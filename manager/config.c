@@ -411,45 +411,57 @@ module_param(sidecores, uint, 0444);
 MODULE_PARM_DESC(sidecores,
 		 "Initial number of sidecores (0: one per CPU in cpus)");
 
-/* From the module parameters. */
-int vsc_config_init(void)
+/* The configuration the module parameters ask for, in @c. */
+static int vsc_config_from_params(struct vsc_config *c)
 {
-	struct vsc_config c;
 	const char *why;
 	int r;
 
-	if (!zalloc_cpumask_var(&vsc_cpus_up, GFP_KERNEL) ||
-	    !zalloc_cpumask_var(&vsc_wanted, GFP_KERNEL) ||
-	    vsc_config_alloc(&vsc_cfg)) {
-		r = -ENOMEM;
-		goto err;
-	}
-	r = vsc_config_alloc(&c);
-	if (r)
-		goto err;
 	r = vsc_policy_parse(policy ?: "");
 	if (r < 0) {
 		pr_err("policy=%s: not one of ondemand, sidecore, manual, dynamic\n",
 		       policy);
-		goto err_c;
+		return -EINVAL;
 	}
-	c.policy = r;
-	c.sidecores = sidecores;
-	r = cpulist_parse(cpus ?: "", c.cpus);
+	c->policy = r;
+	c->sidecores = sidecores;
+	r = cpulist_parse(cpus ?: "", c->cpus);
 	if (r) {
 		pr_err("cpus=%s: not a CPU list\n", cpus);
-		goto err_c;
+		return -EINVAL;
 	}
-	r = vsc_config_check(&c, &why);
+	r = vsc_config_check(c, &why);
 	if (r) {
 		pr_err("policy=%s cpus=%s sidecores=%u: %s\n", policy, cpus,
 		       sidecores, why);
-		goto err_c;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+/* From the module parameters; the manager thread starts after this. */
+int vsc_config_init(void)
+{
+	struct vsc_config c;
+	int r;
+
+	r = vsc_config_alloc(&c);
+	if (r)
+		return r;
+	r = vsc_config_from_params(&c);
+	if (r)
+		goto out;
+	r = -ENOMEM;
+	if (!zalloc_cpumask_var(&vsc_cpus_up, GFP_KERNEL))
+		goto out;
+	if (!zalloc_cpumask_var(&vsc_wanted, GFP_KERNEL))
+		goto err_up;
+	r = vsc_config_alloc(&vsc_cfg);
+	if (r)
+		goto err_wanted;
 	vsc_cfg.policy = c.policy;
 	vsc_cfg.sidecores = c.sidecores;
 	cpumask_copy(vsc_cfg.cpus, c.cpus);
-	vsc_config_free(&c);
 	vsc_exec_dev_added = vsc_dev_added;
 
 	/* Calls vsc_cpu_online() for every CPU already up. */
@@ -457,37 +469,27 @@ int vsc_config_init(void)
 			      vsc_cpu_online, vsc_cpu_offline);
 	if (r < 0) {
 		pr_err("cannot register for CPU hotplug: %d\n", r);
-		goto err;
+		goto err_cfg;
 	}
 	vsc_cpuhp_state = r;
-	r = vsc_manager_init();
-	if (r) {
-		pr_err("cannot start the manager thread: %d\n", r);
-		cpuhp_remove_state(vsc_cpuhp_state);
-		vsc_cpuhp_state = -1;
-		mutex_lock(&vsc_exec_lock);
-		vsc_cfg.policy = VSC_POLICY_ONDEMAND;
-		vsc_apply();
-		vsc_exec_unlock();
-		goto err;
-	}
-	return 0;
+	r = 0;
+	goto out;
 
-err_c:
-	vsc_config_free(&c);
-	r = -EINVAL;
-err:
+err_cfg:
 	vsc_exec_dev_added = NULL;
 	vsc_config_free(&vsc_cfg);
+err_wanted:
 	free_cpumask_var(vsc_wanted);
+err_up:
 	free_cpumask_var(vsc_cpus_up);
+out:
+	vsc_config_free(&c);
 	return r;
 }
 
 /* Every device is closed: stop the sidecores. */
 void vsc_config_exit(void)
 {
-	vsc_manager_exit();
 	if (vsc_cpuhp_state >= 0)
 		cpuhp_remove_state(vsc_cpuhp_state);
 	mutex_lock(&vsc_exec_lock);

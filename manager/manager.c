@@ -327,30 +327,35 @@ void vsc_manager_kick(void)
 int vsc_manager_init(void)
 {
 	struct task_struct *task;
+	int r = -ENOMEM;
 
 	vsc_mgr_cores = kcalloc(nr_cpu_ids, sizeof(*vsc_mgr_cores),
 				GFP_KERNEL);
+	if (!vsc_mgr_cores)
+		return r;
 	vsc_mgr_seen = kcalloc(nr_cpu_ids, sizeof(*vsc_mgr_seen), GFP_KERNEL);
-	if (!vsc_mgr_cores || !vsc_mgr_seen ||
-	    !zalloc_cpumask_var(&vsc_mgr_usable, GFP_KERNEL))
-		goto err;
+	if (!vsc_mgr_seen)
+		goto err_cores;
+	if (!zalloc_cpumask_var(&vsc_mgr_usable, GFP_KERNEL))
+		goto err_seen;
 	task = kthread_run(vsc_manager_fn, NULL, "vsc-manager");
 	if (IS_ERR(task)) {
-		free_cpumask_var(vsc_mgr_usable);
-		kfree(vsc_mgr_seen);
-		kfree(vsc_mgr_cores);
-		return PTR_ERR(task);
+		r = PTR_ERR(task);
+		goto err_usable;
 	}
 	vsc_mgr_task = task;
 	return 0;
-err:
+
+err_usable:
 	free_cpumask_var(vsc_mgr_usable);
+err_seen:
 	kfree(vsc_mgr_seen);
+err_cores:
 	kfree(vsc_mgr_cores);
-	return -ENOMEM;
+	return r;
 }
 
-/* Before the configuration goes: stop the thread (not under the lock). */
+/* Before the configuration goes (not under the lock). */
 void vsc_manager_exit(void)
 {
 	if (!vsc_mgr_task)

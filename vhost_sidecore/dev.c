@@ -763,7 +763,6 @@ int vsc_dev_init(void)
 	return 0;
 }
 
-/* fops.owner kept us loaded while a device was open: all are closed. */
 void vsc_dev_exit(void)
 {
 	if (vsc_dropin_registered)

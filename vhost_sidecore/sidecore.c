@@ -267,37 +267,41 @@ struct vsc_sidecore *vsc_sidecore_create(int cpu)
 	struct task_struct *task;
 	struct vsc_sidecore *sc;
 	int node = cpu_to_node(cpu);
+	int err = -ENOMEM;
 
 	sc = kzalloc_node(sizeof(*sc), GFP_KERNEL, node);
 	if (!sc)
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(err);
 	sc->vqs = kcalloc_node(VSC_SIDECORE_MAX_VQS, sizeof(*sc->vqs),
 			       GFP_KERNEL, node);
+	if (!sc->vqs)
+		goto err_sc;
 	sc->next = kcalloc_node(VSC_SIDECORE_MAX_VQS, sizeof(*sc->next),
 				GFP_KERNEL, node);
-	if (!sc->vqs || !sc->next)
-		goto err;
+	if (!sc->next)
+		goto err_vqs;
 	sc->cpu = cpu;
 	spin_lock_init(&sc->lock);
 	INIT_LIST_HEAD(&sc->assigned);
 	INIT_LIST_HEAD(&sc->dying_node);
 	task = kthread_create_on_cpu(vsc_sidecore_fn, sc, cpu, "vsc-core/%u");
 	if (IS_ERR(task)) {
-		kfree(sc->next);
-		kfree(sc->vqs);
-		kfree(sc);
-		return ERR_CAST(task);
+		err = PTR_ERR(task);
+		goto err_next;
 	}
 	/* Kept past the thread's exit, to read its final CPU time. */
 	get_task_struct(task);
 	sc->task = task;
 	wake_up_process(task);
 	return sc;
-err:
+
+err_next:
 	kfree(sc->next);
+err_vqs:
 	kfree(sc->vqs);
+err_sc:
 	kfree(sc);
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(err);
 }
 
 void vsc_sidecore_stop(struct vsc_sidecore *sc)
