@@ -25,11 +25,13 @@
 #include "vhost_sidecore/dev.h"
 #include "vhost_sidecore/exec.h"
 #include "vhost_sidecore/sidecore.h"
-#include "vhost_sidecore/trace.h"
 #include "vhost_sidecore/vring.h"
 #include "config.h"
 #include "manager.h"
 #include "policy.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 struct vsc_manager_stats vsc_manager_stats;
 
