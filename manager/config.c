@@ -209,10 +209,14 @@ static void vsc_apply(void)
 
 static void vsc_dev_added(struct vsc_dev *dev)
 {
-	/* New to the manager: it primes its counters on the next look. */
-	vsc_manager_forget(dev);
 	if (vsc_cfg.policy == VSC_POLICY_SIDECORE)
 		vsc_balance();
+}
+
+/* Gone from exec: the manager frees what it knew of the device. */
+static void vsc_dev_removed(struct vsc_dev *dev)
+{
+	vsc_manager_forget(dev);
 }
 
 static int vsc_knobs_check(const struct vsc_pol_params *p, const char **why)
@@ -463,6 +467,7 @@ int vsc_config_init(void)
 	vsc_cfg.sidecores = c.sidecores;
 	cpumask_copy(vsc_cfg.cpus, c.cpus);
 	vsc_exec_dev_added = vsc_dev_added;
+	vsc_exec_dev_removed = vsc_dev_removed;
 
 	/* Calls vsc_cpu_online() for every CPU already up. */
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "vhost_sidecore:online",
@@ -477,6 +482,7 @@ int vsc_config_init(void)
 
 err_cfg:
 	vsc_exec_dev_added = NULL;
+	vsc_exec_dev_removed = NULL;
 	vsc_config_free(&vsc_cfg);
 err_wanted:
 	free_cpumask_var(vsc_wanted);
@@ -494,6 +500,7 @@ void vsc_config_exit(void)
 		cpuhp_remove_state(vsc_cpuhp_state);
 	mutex_lock(&vsc_exec_lock);
 	vsc_exec_dev_added = NULL;
+	vsc_exec_dev_removed = NULL;
 	vsc_cfg.policy = VSC_POLICY_ONDEMAND;
 	vsc_apply();
 	vsc_exec_unlock();

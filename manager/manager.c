@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 
 #include "vhost_sidecore/dev.h"
 #include "vhost_sidecore/exec.h"
@@ -49,6 +50,27 @@ static struct vsc_mgr_seen {
 } *vsc_mgr_seen;
 static struct vsc_pol_vq **vsc_mgr_vqs;
 static unsigned int vsc_mgr_cap;
+/*
+ * What the manager knows of each device with an owner, by device id:
+ * the policy's state of its vqs and the last look at its worker's CPU
+ * time. The data plane holds none of it. Made at the manager's first
+ * look at the device, freed when the device leaves vsc_exec_devs
+ * (vsc_manager_forget() from the exec hook) or when the manager starts
+ * over: all under vsc_exec_lock, the lock the manager samples under, so
+ * an entry never outlives its device while the manager reads it.
+ */
+struct vsc_mgr_vq {
+	struct vsc_pol_vq pol;
+	struct vsc_vq *vq;
+};
+
+struct vsc_mgr_dev {
+	u64 worker_ns;
+	bool primed;
+	struct vsc_mgr_vq vqs[VSC_NET_NVQS];
+};
+
+static DEFINE_XARRAY(vsc_mgr_devs);
 static cpumask_var_t vsc_mgr_usable;
 
 /* Thread-private: the CPU-per-second window. */
@@ -58,23 +80,46 @@ static u64 vsc_mgr_win_start, vsc_mgr_win_cpu;
 
 void vsc_manager_forget(struct vsc_dev *dev)
 {
-	int i;
+	lockdep_assert_held(&vsc_exec_lock);
+	kfree(xa_erase(&vsc_mgr_devs, dev->id));
+}
 
-	for (i = 0; i < VSC_NET_NVQS; i++)
-		memset(&dev->vqs[i].vq.pol, 0, sizeof(dev->vqs[i].vq.pol));
-	dev->mgr_primed = false;
+static void vsc_manager_forget_all(void)
+{
+	struct vsc_mgr_dev *md;
+	unsigned long id;
+
+	xa_for_each(&vsc_mgr_devs, id, md)
+		kfree(xa_erase(&vsc_mgr_devs, id));
 }
 
 /* Entering dynamic: forget what an earlier period learnt. */
 static void vsc_manager_reset(const struct vsc_pol_params *p)
 {
-	struct vsc_dev *dev;
-
 	vsc_policy_init(&vsc_mgr_pol, p);
 	memset(vsc_mgr_cores, 0, nr_cpu_ids * sizeof(*vsc_mgr_cores));
 	memset(vsc_mgr_seen, 0, nr_cpu_ids * sizeof(*vsc_mgr_seen));
-	list_for_each_entry(dev, &vsc_exec_devs, exec_node)
-		vsc_manager_forget(dev);
+	vsc_manager_forget_all();
+}
+
+/* The manager's state of @dev, made zeroed at the first look. */
+static struct vsc_mgr_dev *vsc_manager_dev(struct vsc_dev *dev)
+{
+	struct vsc_mgr_dev *md = xa_load(&vsc_mgr_devs, dev->id);
+	int i;
+
+	if (md)
+		return md;
+	md = kzalloc(sizeof(*md), GFP_KERNEL);
+	if (!md)
+		return NULL;
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		md->vqs[i].vq = &dev->vqs[i].vq;
+	if (xa_err(xa_store(&vsc_mgr_devs, dev->id, md, GFP_KERNEL))) {
+		kfree(md);
+		return NULL;
+	}
+	return md;
 }
 
 /* Fill the policy's inputs; returns the number of vqs, or -ENOMEM. */
@@ -103,17 +148,22 @@ static int vsc_manager_sample(u64 *cost_ns)
 	*cost_ns = 0;
 	n = 0;
 	list_for_each_entry(dev, &vsc_exec_devs, exec_node) {
+		struct vsc_mgr_dev *md = vsc_manager_dev(dev);
+
+		if (!md)
+			return -ENOMEM;
 		/* The worker lives as long as the device is on the list. */
 		ns = READ_ONCE(dev->worker.task->se.sum_exec_runtime);
-		if (dev->mgr_primed)
-			*cost_ns += ns - dev->mgr_worker_ns;
-		dev->mgr_worker_ns = ns;
-		dev->mgr_primed = true;
+		if (md->primed)
+			*cost_ns += ns - md->worker_ns;
+		md->worker_ns = ns;
+		md->primed = true;
 		for (i = 0; i < VSC_NET_NVQS; i++) {
-			struct vsc_vq *vq = &dev->vqs[i].vq;
-			struct vsc_pol_vq *p = &vq->pol;
+			struct vsc_vq *vq = md->vqs[i].vq;
+			struct vsc_pol_vq *p = &md->vqs[i].pol;
 
 			vsc_stats_read(&vq->stats, &st);
+			vsc_exec_seen(vq, st.packets);
 			p->id = dev->id * VSC_NET_NVQS + i;
 			p->packets = st.packets;
 			p->bytes = st.bytes;
@@ -181,7 +231,7 @@ static void vsc_manager_apply(unsigned int nvqs)
 			vsc_exec_core_start(cpu);
 	for (i = 0; i < nvqs; i++) {
 		struct vsc_pol_vq *p = vsc_mgr_vqs[i];
-		struct vsc_vq *vq = container_of(p, struct vsc_vq, pol);
+		struct vsc_vq *vq = container_of(p, struct vsc_mgr_vq, pol)->vq;
 
 		if (p->target == p->where)
 			continue;
@@ -364,6 +414,9 @@ void vsc_manager_exit(void)
 		return;
 	kthread_stop(vsc_mgr_task);
 	vsc_mgr_task = NULL;
+	/* No device is left: nothing else reaches the table now. */
+	vsc_manager_forget_all();
+	xa_destroy(&vsc_mgr_devs);
 	free_cpumask_var(vsc_mgr_usable);
 	kfree(vsc_mgr_vqs);
 	kfree(vsc_mgr_seen);

@@ -16,7 +16,7 @@ int vsc_manager_init(void);
 void vsc_manager_exit(void);
 /* Look now (the configuration changed); any context that may sleep. */
 void vsc_manager_kick(void);
-/* Drop what the manager knows of @dev's vqs (vsc_exec_lock held). */
+/* Free what the manager knows of @dev (vsc_exec_lock held). */
 void vsc_manager_forget(struct vsc_dev *dev);
 
 /* What the manager measured of itself (read locklessly). */

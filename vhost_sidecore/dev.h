@@ -35,9 +35,6 @@ struct vsc_dev {
 
 	struct vsc_worker worker;
 	struct list_head exec_node;	/* vsc_exec_devs, while owned */
-	/* The manager's last look at the worker's CPU time (vsc_exec_lock). */
-	u64 mgr_worker_ns;
-	bool mgr_primed;
 	struct vsc_net_vq vqs[VSC_NET_NVQS];
 
 	struct vsc_memtable *mem;

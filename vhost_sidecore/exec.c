@@ -305,12 +305,17 @@ int vsc_exec_mgr_idle;
 u64 vsc_exec_wake_frames = VSC_EXEC_WAKE_FRAMES;
 DECLARE_WAIT_QUEUE_HEAD(vsc_exec_mgr_wq);
 
+void vsc_exec_seen(struct vsc_vq *vq, u64 packets)
+{
+	WRITE_ONCE(vq->seen_packets, packets);
+}
+
 /* Traffic while the manager sleeps: wake it (once). */
 static void vsc_exec_activity(struct vsc_vq *vq)
 {
 	if (likely(!READ_ONCE(vsc_exec_mgr_idle)))
 		return;
-	if (READ_ONCE(vq->stats.packets) - READ_ONCE(vq->pol.last_packets) <
+	if (READ_ONCE(vq->stats.packets) - READ_ONCE(vq->seen_packets) <
 	    READ_ONCE(vsc_exec_wake_frames))
 		return;
 	if (xchg(&vsc_exec_mgr_idle, 0))
@@ -369,6 +374,7 @@ LIST_HEAD(vsc_exec_devs);
 /* Written under vsc_exec_lock. */
 struct vsc_move_stats vsc_move_stats;
 void (*vsc_exec_dev_added)(struct vsc_dev *dev);
+void (*vsc_exec_dev_removed)(struct vsc_dev *dev);
 void (*vsc_exec_moved)(struct vsc_vq *vq, int from, int to, u64 ns);
 void (*vsc_exec_core_changed)(struct vsc_sidecore *sc,
 			      enum vsc_core_state state);
@@ -376,7 +382,12 @@ void (*vsc_exec_broken)(struct vsc_vq *vq);
 
 void vsc_exec_dev_add(struct vsc_dev *dev)
 {
+	int i;
+
 	mutex_lock(&vsc_exec_lock);
+	/* Not looked at yet: an idle manager wakes at its first traffic. */
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		WRITE_ONCE(dev->vqs[i].vq.seen_packets, 0);
 	list_add_tail(&dev->exec_node, &vsc_exec_devs);
 	if (vsc_exec_dev_added)
 		vsc_exec_dev_added(dev);
@@ -391,6 +402,8 @@ void vsc_exec_dev_del(struct vsc_dev *dev)
 	for (i = 0; i < VSC_NET_NVQS; i++)
 		vsc_exec_move(&dev->vqs[i].vq, NULL);
 	list_del(&dev->exec_node);
+	if (vsc_exec_dev_removed)
+		vsc_exec_dev_removed(dev);
 	vsc_exec_unlock();
 	/*
 	 * Outside the lock: each sidecore that still has the vqs on its

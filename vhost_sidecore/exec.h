@@ -136,8 +136,13 @@ extern struct list_head vsc_exec_devs;
 void vsc_exec_unlock(void);
 void vsc_exec_dev_add(struct vsc_dev *dev);
 void vsc_exec_dev_del(struct vsc_dev *dev);
-/* Set by the policy: place a new device's vqs (vsc_exec_lock held). */
+/*
+ * Set by the control plane, called under vsc_exec_lock: place a new
+ * device's vqs; drop what it kept of a device that left (its vqs are on
+ * the worker by then).
+ */
 extern void (*vsc_exec_dev_added)(struct vsc_dev *dev);
+extern void (*vsc_exec_dev_removed)(struct vsc_dev *dev);
 /* What a sidecore is doing, as vsc_exec_core_changed() reports it. */
 enum vsc_core_state {
 	VSC_CORE_POLLING,	/* it has vqs */
@@ -190,6 +195,8 @@ int vsc_exec_move(struct vsc_vq *vq, struct vsc_sidecore *to);
 extern int vsc_exec_mgr_idle;
 extern u64 vsc_exec_wake_frames;
 extern struct wait_queue_head vsc_exec_mgr_wq;
+/* The manager looked at @vq, whose packet counter read @packets. */
+void vsc_exec_seen(struct vsc_vq *vq, u64 packets);
 
 /* Move latency, over every move since load (read locklessly). */
 struct vsc_move_stats {

@@ -19,7 +19,6 @@
 #include <linux/virtio_ring.h>
 
 #include "exec.h"
-#include "manager/policy.h"
 #include "memtable.h"
 #include "stats.h"
 
@@ -134,8 +133,12 @@ struct vsc_vq {
 	bool (*has_work)(struct vsc_vq *vq);
 
 	struct vsc_vq_stats stats;
-	/* The manager's view of it (manager.c, under vsc_exec_lock). */
-	struct vsc_pol_vq pol;
+	/*
+	 * stats.packets when the control plane last looked at the vq
+	 * (vsc_exec_seen()): a worker run wakes an idle manager once the
+	 * vq has moved vsc_exec_wake_frames frames since.
+	 */
+	u64 seen_packets;
 
 	/* Scratch space of the handler. */
 	struct iovec *iov;		/* VSC_MAX_IOV */
