@@ -5,7 +5,8 @@
  *
  * The module's entry point: it only wires the parts together. Each part
  * has its init and exit in its own header; exit undoes init in the
- * reverse order.
+ * reverse order. Which directory may include which:
+ * Documentation/layout.rst.
  *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
