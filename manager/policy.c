@@ -416,26 +416,44 @@ static s64 vsc_pol_margin(const struct vsc_pol_params *p)
 }
 
 /*
+ * Whether the pairs' mean difference lies beyond @thr, above it (@above)
+ * or below, by at least t standard errors, t^2 = @t2 / 100 (compared
+ * squared, in integers: (mean - thr)^2 n 100 >= t2 var).
+ */
+static bool vsc_pol_beyond(const struct vsc_pol *pol, s64 thr, bool above,
+			   s64 t2)
+{
+	s64 n = pol->pairs, mean, dev, var = 0;
+
+	if (!n)
+		return false;
+	mean = div64_s64(pol->sum_d, n);
+	dev = mean - thr;
+	if (above ? dev <= 0 : dev >= 0)
+		return false;
+	if (n > 1)
+		var = div64_s64(pol->sum_d2 -
+				div64_s64(pol->sum_d * pol->sum_d, n), n - 1);
+	if (var < 0)
+		var = 0;
+	return dev * dev * n * 100 >= var * t2;
+}
+
+/*
  * Whether the pairs so far decide the trial: at least the minimum, and
- * the mean difference further from @thr than t standard errors (compared
- * squared, in integers: (mean - thr)^2 n >= t^2 var).
+ * the mean beyond @thr either way by Student's t at 1%.
  */
 static bool vsc_pol_decided(const struct vsc_pol *pol, s64 thr)
 {
-	s64 n = pol->pairs, mean, dev, var, t2;
+	s64 n = pol->pairs, t2;
 
 	if (n < VSC_POL_PAIRS_MIN)
 		return false;
 	t2 = n - VSC_POL_PAIRS_MIN < (s64)ARRAY_SIZE(vsc_pol_t2) ?
 		vsc_pol_t2[n - VSC_POL_PAIRS_MIN] :
 		vsc_pol_t2[ARRAY_SIZE(vsc_pol_t2) - 1];
-	mean = div64_s64(pol->sum_d, n);
-	var = div64_s64(pol->sum_d2 - div64_s64(pol->sum_d * pol->sum_d, n),
-			n - 1);
-	if (var < 0)
-		var = 0;
-	dev = mean - thr;
-	return dev * dev * n * 100 >= var * t2;
+	return vsc_pol_beyond(pol, thr, true, t2) ||
+	       vsc_pol_beyond(pol, thr, false, t2);
 }
 
 static void vsc_pol_trial_start(struct vsc_pol *pol, u64 now,
@@ -475,8 +493,8 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			  struct vsc_pol_core *cores, unsigned int ncores)
 {
 	s64 margin = vsc_pol_margin(&pol->p), mean = 0;
+	bool revert, loss = false;
 	unsigned int i;
-	bool revert;
 
 	/*
 	 * regret is the least effect a trial acts on, and the doubt goes to
@@ -489,7 +507,14 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 		mean = div64_s64(pol->sum_d, pol->pairs);
 		pol->trial_before = div64_s64(pol->sum_a, pol->pairs);
 		pol->trial_after = pol->trial_before + mean;
-		revert = pol->trial_probe ? mean < -margin : mean < margin;
+		/*
+		 * Undecided after the most pairs, the mean must still clear
+		 * the margin by one standard error against the doubt.
+		 */
+		revert = pol->trial_probe ?
+			 vsc_pol_beyond(pol, -margin, false, 100) :
+			 !vsc_pol_beyond(pol, margin, true, 100);
+		loss = !pol->trial_probe && vsc_pol_decided(pol, -margin);
 	} else {
 		pol->trial_before = S64_MIN;
 		pol->trial_after = S64_MIN;
@@ -535,6 +560,10 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			continue;
 		}
 		vsc_pol_backoff(pol, now, &v->retry_ns, &v->backoff_ms);
+		/* A clear loss, not just no gain: wait twice as long. */
+		if (loss)
+			vsc_pol_backoff(pol, now, &v->retry_ns,
+					&v->backoff_ms);
 	}
 	if (pol->trial_grow) {
 		if (revert)
