@@ -3,18 +3,19 @@
  * The dynamic policy (see policy.h and Documentation/manager.rst).
  *
  * Each tick: smooth every vq's handler load and every core's busy share;
- * judge the change under trial, if its grace period is over; otherwise
+ * measure the change under trial, and judge it once decided; otherwise
  * send light polled vqs back on demand, busy on-demand vqs to a sidecore,
  * add a core when one is saturated or remove one when the load fits on
  * fewer, and place the polled vqs on the cores by load, largest first to
  * the least loaded core (keeping a vq where it is unless that makes the
  * cores clearly less balanced). A change that polls more (a promotion or
- * a new core) is a trial: the objective is measured over the grace period
- * and compared with a window before it at the same load; the change is
- * undone, and not tried again before a back-off that doubles each time,
- * unless it gained at least `regret` (a probe back on demand: unless it
- * lost more than that). A kept promotion is probed after its
- * back-off: its vqs go back on demand, as a trial of their own.
+ * a new core) is a trial: the old and the new placement take turns in
+ * short slices, and the paired differences of the objective decide (see
+ * "Trials" below); the change is undone, and not tried again before a
+ * back-off that doubles each time, unless it gained at least `regret` (a
+ * probe back on demand: unless it lost more than that). A kept promotion
+ * is probed after its back-off: its vqs go back on demand, as a trial of
+ * their own.
  *
  * Pure: no kernel calls, no allocation, no locking. Built into the module
  * and into the host tests and simulator.
@@ -125,7 +126,7 @@ static struct vsc_pol_core *vsc_pol_core_of(struct vsc_pol_core *cores,
 	return NULL;
 }
 
-static void vsc_pol_sample(struct vsc_pol *pol, u64 dt, u64 *bytes,
+static void vsc_pol_sample(struct vsc_pol *pol, u64 now, u64 dt, u64 *bytes,
 			   struct vsc_pol_vq **vqs, unsigned int nvqs,
 			   struct vsc_pol_core *cores, unsigned int ncores)
 {
@@ -140,8 +141,10 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 dt, u64 *bytes,
 		/* Counters that went back belong to something new. */
 		if (v->packets < v->last_packets || v->bytes < v->last_bytes ||
 		    v->run_ns < v->last_run_ns ||
-		    v->handoffs < v->last_handoffs)
+		    v->handoffs < v->last_handoffs) {
 			v->primed = false;
+			v->idle_ns = 0;
+		}
 		v->handed = v->primed && v->handoffs != v->last_handoffs;
 		if (v->primed && dt) {
 			b = v->bytes - v->last_bytes;
@@ -153,6 +156,11 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 dt, u64 *bytes,
 			d = div64_u64((v->packets - v->last_packets) *
 				      NSEC_PER_S_, dt);
 			v->pps = (v->pps + d + 1) / 2;
+			/* No frame is no frame, whatever the smoothing says. */
+			if (v->packets != v->last_packets)
+				v->idle_ns = 0;
+			else if (!v->idle_ns)
+				v->idle_ns = now - dt;
 		}
 		v->primed = true;
 		v->last_packets = v->packets;
@@ -329,30 +337,189 @@ static void vsc_pol_backoff(struct vsc_pol *pol, u64 now, u64 *until,
 	*ms = b;
 }
 
+/*
+ * Trials. A change that polls more (or a probe that polls less) is not
+ * judged on one window after it against one before it: a host's noise
+ * (other tenants, a guest's own bursts) moves a single window more than
+ * the change does. Instead the old placement A and the new one B take
+ * turns in short slices, B A A B B A A B ..., so that every pair of
+ * neighbouring slices sees nearly the same offered load and noise, and
+ * the pairs' differences of the objective, B - A, are what is judged.
+ * The interval a move falls in is left out of its slice.
+ *
+ * A trial stops as soon as its pairs decide it: once it has
+ * VSC_POL_PAIRS_MIN pairs, when a one-sided t-test at 1% puts their mean
+ * difference beyond the threshold (regret, the least effect acted on).
+ * A change that costs a lot (a spinning core that brings nothing) is
+ * thus undone after a few slices, and one that hardly matters runs the
+ * longest, when running it costs the least. At most grace_ms / slice
+ * pairs (ten at most) are measured; then the mean decides. A slice with no traffic
+ * ends the trial at once, on the pairs so far.
+ */
+#define VSC_POL_PAIRS_MIN	3
+#define VSC_POL_PAIRS_MAX	10
+/*
+ * A pair's difference is clamped to this (64 log2 units): with at most
+ * VSC_POL_PAIRS_MAX pairs the sums of squares times t^2 stay far inside
+ * s64.
+ */
+#define VSC_POL_D_MAX		(64LL << 16)
+
+/*
+ * Student's t at one-sided 1% for n - 1 degrees of freedom, squared and
+ * times 100, for n = 3, 4, ...; the last holds for every larger n.
+ */
+static const u16 vsc_pol_t2[] = { 4851, 2062, 1404, 1132, 988, 899, 839,
+				  796, 764 };
+
+static u64 vsc_pol_slice_ns(const struct vsc_pol_params *p)
+{
+	u32 ms = p->grace_ms / 10;
+
+	if (ms < 2 * p->interval_ms)
+		ms = 2 * p->interval_ms;
+	return (u64)ms * NSEC_PER_MS_;
+}
+
+static unsigned int vsc_pol_pairs_max(const struct vsc_pol_params *p)
+{
+	u64 n = div64_u64((u64)p->grace_ms * NSEC_PER_MS_, vsc_pol_slice_ns(p));
+
+	if (n < VSC_POL_PAIRS_MIN)
+		return VSC_POL_PAIRS_MIN;
+	return n > VSC_POL_PAIRS_MAX ? VSC_POL_PAIRS_MAX : (unsigned int)n;
+}
+
+/* Slices 0, 3, 4, 7, 8, ... run the new placement. */
+static bool vsc_pol_slice_is_b(unsigned int slice)
+{
+	return (slice & 3) == 0 || (slice & 3) == 3;
+}
+
+/* Where a vq of the trial runs in arm B (@b) or A. */
+static int vsc_pol_arm(const struct vsc_pol_vq *v, bool b,
+		       struct vsc_pol_core *cores, unsigned int ncores)
+{
+	int cpu = b ? v->trial_to : v->trial_from;
+	struct vsc_pol_core *c;
+
+	if (cpu < 0)
+		return VSC_POL_ONDEMAND;
+	c = vsc_pol_core_of(cores, ncores, cpu);
+	return c && c->usable ? cpu : VSC_POL_ONDEMAND;
+}
+
+/* The margin regret stands for, in the objective's units. */
+static s64 vsc_pol_margin(const struct vsc_pol_params *p)
+{
+	return vsc_log2_fx(1000) - vsc_log2_fx(1000 - p->regret);
+}
+
+/*
+ * Whether the pairs' mean difference lies beyond @thr, above it (@above)
+ * or below, by at least t standard errors, t^2 = @t2 / 100 (compared
+ * squared, in integers: (mean - thr)^2 n 100 >= t2 var).
+ */
+static bool vsc_pol_beyond(const struct vsc_pol *pol, s64 thr, bool above,
+			   s64 t2)
+{
+	s64 n = pol->pairs, mean, dev, var = 0;
+
+	if (!n)
+		return false;
+	mean = div64_s64(pol->sum_d, n);
+	dev = mean - thr;
+	if (above ? dev <= 0 : dev >= 0)
+		return false;
+	if (n > 1)
+		var = div64_s64(pol->sum_d2 -
+				div64_s64(pol->sum_d * pol->sum_d, n), n - 1);
+	if (var < 0)
+		var = 0;
+	return dev * dev * n * 100 >= var * t2;
+}
+
+/*
+ * Whether the pairs so far decide the trial: at least the minimum, and
+ * the mean beyond @thr either way by Student's t at 1%.
+ */
+static bool vsc_pol_decided(const struct vsc_pol *pol, s64 thr)
+{
+	s64 n = pol->pairs, t2;
+
+	if (n < VSC_POL_PAIRS_MIN)
+		return false;
+	t2 = n - VSC_POL_PAIRS_MIN < (s64)ARRAY_SIZE(vsc_pol_t2) ?
+		vsc_pol_t2[n - VSC_POL_PAIRS_MIN] :
+		vsc_pol_t2[ARRAY_SIZE(vsc_pol_t2) - 1];
+	return vsc_pol_beyond(pol, thr, true, t2) ||
+	       vsc_pol_beyond(pol, thr, false, t2);
+}
+
+static void vsc_pol_trial_start(struct vsc_pol *pol, u64 now,
+				struct vsc_pol_vq **vqs, unsigned int nvqs)
+{
+	const struct vsc_pol_params *p = &pol->p;
+	unsigned int i;
+
+	/* Every move of this tick belongs to B, and A undoes it. */
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+
+		if (v->target != v->where && !v->in_trial) {
+			v->trial_from = v->where;
+			v->in_trial = true;
+		}
+		if (v->in_trial)
+			v->trial_to = v->target;
+	}
+	pol->trial = true;
+	pol->slice = 0;
+	pol->slice_end_ns = now + vsc_pol_slice_ns(p);
+	pol->slice_bytes = 0;
+	pol->slice_cost_ns = 0;
+	pol->slice_ns = 0;
+	pol->pair_first_ok = false;
+	pol->pairs = 0;
+	pol->sum_d = 0;
+	pol->sum_a = 0;
+	pol->sum_d2 = 0;
+	/* What the slice measures starts after the move's interval. */
+	vsc_pol_window_restart(pol, now + (u64)p->interval_ms * NSEC_PER_MS_);
+}
+
 static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			  struct vsc_pol_vq **vqs, unsigned int nvqs,
 			  struct vsc_pol_core *cores, unsigned int ncores)
 {
-	s64 after = S64_MIN, margin;
+	s64 margin = vsc_pol_margin(&pol->p), mean = 0;
+	bool revert, loss = false;
 	unsigned int i;
-	bool revert;
 
-	if (pol->trial_bytes && pol->trial_cost_ns)
-		after = vsc_policy_score(&pol->p, pol->trial_bytes,
-					 pol->trial_cost_ns, pol->trial_ns);
 	/*
 	 * regret is the least effect a trial acts on, and the doubt goes to
 	 * the placement with fewer sidecores: a change that polls more is
 	 * kept only if it gained that much, a probe back on demand undone
-	 * only if it lost that much. Under noisy counters a change that
-	 * does not matter then ends the same way every time.
+	 * only if it lost that much. With no pair measured (the load went
+	 * away) the doubt decides alone.
 	 */
-	margin = vsc_log2_fx(1000) - vsc_log2_fx(1000 - pol->p.regret);
-	if (pol->trial_probe)
-		revert = after < pol->trial_before - margin;
-	else
-		revert = after < pol->trial_before + margin;
-	pol->trial_after = after;
+	if (pol->pairs) {
+		mean = div64_s64(pol->sum_d, pol->pairs);
+		pol->trial_before = div64_s64(pol->sum_a, pol->pairs);
+		pol->trial_after = pol->trial_before + mean;
+		/*
+		 * Undecided after the most pairs, the mean must still clear
+		 * the margin by one standard error against the doubt.
+		 */
+		revert = pol->trial_probe ?
+			 vsc_pol_beyond(pol, -margin, false, 100) :
+			 !vsc_pol_beyond(pol, margin, true, 100);
+		loss = !pol->trial_probe && vsc_pol_decided(pol, -margin);
+	} else {
+		pol->trial_before = S64_MIN;
+		pol->trial_after = S64_MIN;
+		revert = !pol->trial_probe;
+	}
 	pol->trial = false;
 	vsc_pol_window_restart(pol, now + (u64)pol->p.interval_ms * NSEC_PER_MS_);
 	pol->why |= 1U << (revert ? VSC_POL_REVERT : VSC_POL_KEEP);
@@ -361,15 +528,18 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 
 	for (i = 0; i < nvqs; i++) {
 		struct vsc_pol_vq *v = vqs[i];
-		struct vsc_pol_core *c;
 
 		if (!v->in_trial)
 			continue;
 		v->in_trial = false;
+		v->target = vsc_pol_arm(v, !revert, cores, ncores);
 		if (pol->trial_probe) {
 			if (revert) {
-				/* Polling paid after all: back, untried. */
-				v->repoll = true;
+				/*
+				 * Polling paid after all: back, untried (placed
+				 * anew if its core went away).
+				 */
+				v->repoll = v->target < 0;
 				vsc_pol_backoff(pol, now, &v->probe_ns,
 						&v->probe_ms);
 			} else {
@@ -389,10 +559,11 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 						&v->probe_ms);
 			continue;
 		}
-		c = vsc_pol_core_of(cores, ncores, v->trial_from);
-		v->target = c && c->usable && c->running ? v->trial_from :
-							   VSC_POL_ONDEMAND;
 		vsc_pol_backoff(pol, now, &v->retry_ns, &v->backoff_ms);
+		/* A clear loss, not just no gain: wait twice as long. */
+		if (loss)
+			vsc_pol_backoff(pol, now, &v->retry_ns,
+					&v->backoff_ms);
 	}
 	if (pol->trial_grow) {
 		if (revert)
@@ -402,6 +573,123 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			pol->grow_backoff_ms = 0;
 	}
 	pol->trial_probe = false;
+}
+
+/*
+ * A trial whose cores are not all usable any more (a CPU went offline or
+ * left the allowed set) ends without a verdict: every vq stays where it
+ * is for now, and this tick places them as it would outside a trial.
+ */
+static bool vsc_pol_usable(struct vsc_pol_core *cores, unsigned int ncores,
+			   int cpu)
+{
+	struct vsc_pol_core *c = vsc_pol_core_of(cores, ncores, cpu);
+
+	return cpu < 0 || (c && c->usable);
+}
+
+static bool vsc_pol_trial_abandon(struct vsc_pol *pol, u64 now,
+				  struct vsc_pol_vq **vqs, unsigned int nvqs,
+				  struct vsc_pol_core *cores,
+				  unsigned int ncores)
+{
+	unsigned int i;
+	bool sound = true;
+
+	for (i = 0; i < ncores; i++)
+		if (!cores[i].usable && cores[i].running)
+			sound = false;
+	for (i = 0; i < nvqs; i++)
+		if (vqs[i]->in_trial &&
+		    (!vsc_pol_usable(cores, ncores, vqs[i]->trial_from) ||
+		     !vsc_pol_usable(cores, ncores, vqs[i]->trial_to)))
+			sound = false;
+	if (sound)
+		return false;
+	for (i = 0; i < nvqs; i++) {
+		struct vsc_pol_vq *v = vqs[i];
+
+		if (!v->in_trial)
+			continue;
+		v->in_trial = false;
+		/* Polled without a verdict: judged on demand later. */
+		if (v->where >= 0 && v->trial_from < 0)
+			vsc_pol_backoff(pol, now, &v->probe_ns, &v->probe_ms);
+	}
+	pol->trial = false;
+	pol->trial_probe = false;
+	pol->trial_grow = false;
+	vsc_pol_window_restart(pol, now + (u64)pol->p.interval_ms * NSEC_PER_MS_);
+	return true;
+}
+
+/*
+ * One tick of a trial: add the interval to the slice; at the slice's end
+ * close it (and its pair), judge the trial if the pairs decide it, or go
+ * on to the next slice, moving the trial's vqs when its arm changes.
+ */
+static void vsc_pol_trial_tick(struct vsc_pol *pol, u64 now, u64 dt,
+			       u64 bytes, u64 cost_ns,
+			       struct vsc_pol_vq **vqs, unsigned int nvqs,
+			       struct vsc_pol_core *cores, unsigned int ncores)
+{
+	const struct vsc_pol_params *p = &pol->p;
+	bool b = vsc_pol_slice_is_b(pol->slice), ok;
+	s64 s = 0, d, thr;
+	unsigned int i;
+
+	if (dt && now > pol->win_ns) {
+		pol->slice_bytes += bytes;
+		pol->slice_cost_ns += cost_ns;
+		pol->slice_ns += dt;
+	}
+	if (now < pol->slice_end_ns)
+		goto hold;
+
+	ok = pol->slice_bytes && pol->slice_cost_ns;
+	if (ok)
+		s = vsc_policy_score(p, pol->slice_bytes, pol->slice_cost_ns,
+				     pol->slice_ns);
+	if (!(pol->slice & 1)) {
+		pol->pair_first = s;
+		pol->pair_first_ok = ok;
+	} else if (ok && pol->pair_first_ok) {
+		d = b ? s - pol->pair_first : pol->pair_first - s;
+		/* 64 log2 units is beyond any real effect; keeps sums small. */
+		if (d > VSC_POL_D_MAX)
+			d = VSC_POL_D_MAX;
+		else if (d < -VSC_POL_D_MAX)
+			d = -VSC_POL_D_MAX;
+		pol->pairs++;
+		pol->sum_d += d;
+		pol->sum_d2 += d * d;
+		pol->sum_a += b ? pol->pair_first : s;
+	} else {
+		/* A slice without traffic: the load went away. */
+		vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores);
+		return;
+	}
+	pol->slice_bytes = 0;
+	pol->slice_cost_ns = 0;
+	pol->slice_ns = 0;
+	pol->slice++;
+	if (!(pol->slice & 1)) {
+		thr = pol->trial_probe ? -vsc_pol_margin(p) : vsc_pol_margin(p);
+		if (vsc_pol_decided(pol, thr) ||
+		    pol->slice >= 2 * vsc_pol_pairs_max(p)) {
+			vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores);
+			return;
+		}
+	}
+	pol->slice_end_ns = now + vsc_pol_slice_ns(p);
+	if (vsc_pol_slice_is_b(pol->slice) != b)
+		vsc_pol_window_restart(pol, now + (u64)p->interval_ms *
+					    NSEC_PER_MS_);
+hold:
+	b = vsc_pol_slice_is_b(pol->slice);
+	for (i = 0; i < nvqs; i++)
+		if (vqs[i]->in_trial)
+			vqs[i]->target = vsc_pol_arm(vqs[i], b, cores, ncores);
 }
 
 /* Cores that host a vq after the decisions; counts them. */
@@ -442,21 +730,15 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 	pol->ticks++;
 	pol->why = 0;
 	pol->moves = 0;
-	vsc_pol_sample(pol, dt, &bytes, vqs, nvqs, cores, ncores);
+	vsc_pol_sample(pol, now, dt, &bytes, vqs, nvqs, cores, ncores);
 
 	/* The objective, this tick and smoothed (a decaying window). */
 	if (dt && bytes && cost_ns)
 		pol->last_score = vsc_policy_score(p, bytes, cost_ns, dt);
-	if (pol->trial) {
-		if (now > pol->win_ns) {
-			pol->trial_bytes += bytes;
-			pol->trial_cost_ns += cost_ns;
-			pol->trial_ns += dt;
-		}
-		/* Judged on at least one whole interval after the change. */
-		if (now < pol->trial_end_ns || !pol->trial_ns)
-			goto out;
-		vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores);
+	if (pol->trial &&
+	    !vsc_pol_trial_abandon(pol, now, vqs, nvqs, cores, ncores)) {
+		vsc_pol_trial_tick(pol, now, dt, bytes, cost_ns, vqs, nvqs,
+				   cores, ncores);
 		goto out;
 	}
 	if (dt && now > pol->win_ns) {
@@ -538,7 +820,8 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 						&v->backoff_ms);
 				pol->why |= 1U << VSC_POL_DEMOTE;
 			} else if (!maxc || (v->light_ns && settled &&
-					     now - v->light_ns >= dwell)) {
+					     now - v->light_ns >= dwell) ||
+				   (v->idle_ns && now - v->idle_ns >= dwell)) {
 				v->target = VSC_POL_ONDEMAND;
 				v->probe_ns = 0;
 				v->probe_ms = 0;
@@ -671,25 +954,10 @@ place:
 		if (vqs[i]->target != vqs[i]->where && vqs[i]->where >= 0 &&
 		    vqs[i]->target >= 0)
 			pol->why |= 1U << VSC_POL_REBALANCE;
-	if (pol->trial_grow) {
-		for (i = 0; i < nvqs; i++) {
-			struct vsc_pol_vq *v = vqs[i];
-
-			if (v->target != v->where && !v->in_trial) {
-				v->trial_from = v->where;
-				v->in_trial = true;
-			}
-		}
-	}
 	/* A change that polls more, or a probe, is measured before it is kept. */
 	if ((promoted || pol->trial_grow || pol->trial_probe) && p->grace_ms &&
 	    pol->score_valid) {
-		pol->trial = true;
-		pol->trial_before = pol->score;
-		pol->trial_end_ns = now + (u64)p->grace_ms * NSEC_PER_MS_;
-		/* What the trial measures starts after the move's interval. */
-		vsc_pol_window_restart(pol, now + (u64)p->interval_ms *
-					    NSEC_PER_MS_);
+		vsc_pol_trial_start(pol, now, vqs, nvqs);
 	} else {
 		for (i = 0; i < nvqs; i++)
 			vqs[i]->in_trial = false;

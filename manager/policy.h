@@ -41,7 +41,7 @@ struct vsc_pol_params {
 	 * come, light this long to go.
 	 */
 	u32 dwell_ms;
-	u32 grace_ms;		/* how long a change is measured before judged */
+	u32 grace_ms;		/* a trial's slices: grace_ms/10, at most 2 x this */
 	u32 pref;		/* throughput preference: objective B^(1+pref)/C */
 	u32 regret;		/* least objective change a trial acts on */
 	u32 backoff_ms;		/* first wait before retrying a reverted change */
@@ -108,13 +108,15 @@ struct vsc_pol_vq {
 	u64 pps;		/* smoothed frames per second */
 	u64 moved_ns;		/* last time it moved */
 	u64 light_ns;		/* light (both thresholds) since; 0: not */
+	u64 idle_ns;		/* no frame at all since; 0: not */
 	u64 busy_from_ns;	/* busy (either threshold) since; 0: not */
 	u8 level;		/* 0 light, 1 between, 2 busy (last look) */
 	u64 retry_ns;		/* not moved to a sidecore before this */
 	u32 backoff_ms;		/* the next back-off (0: backoff_ms) */
 	u64 probe_ns;		/* polled: tried on demand again at this */
 	u32 probe_ms;		/* the next wait for that (0: backoff_ms) */
-	int trial_from;		/* where it was before the trial */
+	int trial_from;		/* where it was before the trial (A) */
+	int trial_to;		/* where the trial put it (B) */
 	bool in_trial;
 	bool repoll;		/* a probe lost: back to a sidecore, untried */
 
@@ -171,12 +173,25 @@ struct vsc_pol {
 	s64 score;
 	bool score_valid;
 	u64 win_ns;
+	u64 trial_bytes, trial_cost_ns, trial_ns;
+	/*
+	 * A trial alternates the old placement (A) and the new one (B) in
+	 * slices: B A A B, B A A B, ... Each pair of slices gives one
+	 * difference of their objectives; the trial stops when the pairs
+	 * so far decide it, or after its most pairs (see policy.c).
+	 */
 	bool trial;		/* a change is being measured */
 	bool trial_grow;	/* ... and it added a core */
 	bool trial_probe;	/* ... or it took vqs off their sidecores */
-	u64 trial_start_ns, trial_end_ns;
-	s64 trial_before;
-	u64 trial_bytes, trial_cost_ns, trial_ns;
+	unsigned int slice;	/* the current slice */
+	u64 slice_end_ns;
+	u64 slice_bytes, slice_cost_ns, slice_ns;
+	s64 pair_first;		/* the objective of the pair's first slice */
+	bool pair_first_ok;	/* ... which had bytes and cost */
+	unsigned int pairs;	/* pairs measured */
+	s64 sum_d, sum_a;	/* sums of B - A and of A over the pairs */
+	s64 sum_d2;		/* sum of (B - A)^2 */
+	s64 trial_before;	/* mean A objective, on KEEP/REVERT */
 	u64 grow_retry_ns;	/* no core added before this */
 	u32 grow_backoff_ms;
 
@@ -185,7 +200,7 @@ struct vsc_pol {
 	unsigned int moves;	/* vqs whose target differs from where */
 	unsigned int cores;	/* cores wanted */
 	s64 last_score;		/* objective of the last tick (if bytes) */
-	s64 trial_after;	/* the judged trial's score, on KEEP/REVERT */
+	s64 trial_after;	/* mean B objective, on KEEP/REVERT */
 
 	/* Totals. */
 	u64 ticks, changes, reverts;

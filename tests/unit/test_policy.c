@@ -38,11 +38,21 @@ struct plant {
 	struct vsc_pol_vq *vp[MAXV];
 	struct vsc_pol_core c[MAXC];
 	double handler_ns, wake_ns, pool_cpus;
+	double noise;			/* counted frames off by up to this */
+	u64 rng;
 	struct vsc_pol pol;
 	u64 now;
 	/* What the test looks at. */
 	unsigned int moves, max_cores, promotes, reverts, probes, probe_reverts;
-	u64 last_revert, last_promote;
+	/*
+	 * Placement changes: moves outside a trial's turns (its first
+	 * placement, its verdict, and every move no trial makes).
+	 */
+	unsigned int changes;
+	u64 last_revert, last_promote, trial_start, trial_ns;
+	/* v[0]'s place at each of the last trial's slices (up to 16). */
+	int slice_where[16];
+	unsigned int nslices;
 	double core_frames[MAXC];
 };
 
@@ -58,6 +68,7 @@ static void plant_init(struct plant *pl, unsigned int nvqs,
 	pl->wake_ns = 1000;
 	pl->pool_cpus = 2;
 	pl->now = 1000 * SEC;
+	pl->rng = 88172645463325252ULL;
 	for (i = 0; i < nvqs; i++) {
 		pl->v[i].id = i;
 		pl->v[i].where = VSC_POL_ONDEMAND;
@@ -80,12 +91,22 @@ static int core_index(struct plant *pl, int cpu)
 	return -1;
 }
 
+/* A factor in [1 - noise, 1 + noise], from a fixed sequence. */
+static double plant_noise(struct plant *pl)
+{
+	pl->rng ^= pl->rng << 13;
+	pl->rng ^= pl->rng >> 7;
+	pl->rng ^= pl->rng << 17;
+	return 1 + pl->noise * ((double)(pl->rng >> 11) / (1ULL << 52) - 1);
+}
+
 /* One interval of traffic under the current placement, then a decision. */
 static void plant_step(struct plant *pl)
 {
 	double dt = pl->pol.p.interval_ms * 1e6, od_demand = 0, pool;
 	double core_demand[MAXC] = { 0 }, cost = 0, scale;
-	unsigned int i, running = 0;
+	unsigned int i, running = 0, moves, slice;
+	bool in_trial;
 	bool probing;
 	int k;
 
@@ -113,8 +134,10 @@ static void plant_step(struct plant *pl)
 		pl->served[i] = pl->offered[i] * scale;
 		if (k >= 0)
 			pl->core_frames[k] += pl->served[i];
-		pl->v[i].packets += (u64)(pl->served[i] * dt / 1e9);
-		pl->v[i].bytes += (u64)(pl->served[i] * dt / 1e9) * FRAME;
+		pl->v[i].packets += (u64)(pl->served[i] * dt / 1e9 *
+					  plant_noise(pl));
+		pl->v[i].bytes += (u64)(pl->served[i] * dt / 1e9 *
+					plant_noise(pl)) * FRAME;
 		pl->v[i].run_ns += (u64)(pl->served[i] * dt / 1e9 *
 					 pl->handler_ns);
 	}
@@ -132,8 +155,22 @@ static void plant_step(struct plant *pl)
 	pl->now += pl->pol.p.interval_ms * MS;
 
 	probing = pl->pol.trial && pl->pol.trial_probe;
-	pl->moves += vsc_policy_tick(&pl->pol, pl->now, (u64)cost, pl->vp,
-				     pl->nvqs, pl->c, pl->ncores);
+	in_trial = pl->pol.trial;
+	slice = pl->pol.slice;
+	moves = vsc_policy_tick(&pl->pol, pl->now, (u64)cost, pl->vp,
+				pl->nvqs, pl->c, pl->ncores);
+	pl->moves += moves;
+	if (!in_trial || !pl->pol.trial)
+		pl->changes += moves;
+	if (!in_trial && pl->pol.trial) {
+		pl->trial_start = pl->now;
+		pl->nslices = 0;
+	}
+	if (in_trial && !pl->pol.trial)
+		pl->trial_ns = pl->now - pl->trial_start;
+	if (pl->pol.trial && (!in_trial || pl->pol.slice != slice) &&
+	    pl->nslices < 16)
+		pl->slice_where[pl->nslices++] = pl->v[0].target;
 	if (pl->pol.why & (1U << VSC_POL_PROBE))
 		pl->probes++;
 	if ((pl->pol.why & (1U << VSC_POL_REVERT)) && probing) {
@@ -186,7 +223,7 @@ static const struct vsc_pol_params defaults = VSC_POL_DEFAULTS;
 /* Time after which a load change must have been acted on. */
 static u64 settle_ns(const struct vsc_pol_params *p)
 {
-	return (u64)(p->dwell_ms + p->grace_ms + 10 * p->interval_ms) * MS;
+	return (u64)(p->dwell_ms + 2 * p->grace_ms + 10 * p->interval_ms) * MS;
 }
 
 static void test_log2(void)
@@ -330,7 +367,8 @@ static void test_oscillation(void)
 	/*
 	 * Around busy_load (200) and busy_pps on demand, where polling does
 	 * not pay: each try is reverted and the back-off doubles, so 120 s
-	 * see at most 5 tries (at 0, 4, 12, 28, 60 s), 4 moves each.
+	 * see at most 5 tries (at 0, 4, 12, 28, 60 s), 4 placement changes
+	 * each (the trial's turns between them are not changes).
 	 */
 	plant_init(&pl, 2, 2, &defaults);
 	for (i = 0; i < 2400; i++) {
@@ -339,20 +377,20 @@ static void test_oscillation(void)
 		pl.offered[1] *= 3;
 		plant_step(&pl);
 	}
-	ktap_result(pl.moves <= 20 && pl.reverts <= 5,
-		    "load around busy_load for 120 s: %u moves, %u reverts (at most 20, 5)",
-		    pl.moves, pl.reverts);
+	ktap_result(pl.changes <= 20 && pl.reverts <= 5,
+		    "load around busy_load for 120 s: %u placement changes, %u reverts (at most 20, 5)",
+		    pl.changes, pl.reverts);
 	plant_init(&pl, 2, 2, &defaults);
 	set_offered(&pl, 0, 2, 400000);
 	plant_run(&pl, 5 * SEC);
-	pl.moves = 0;
+	pl.changes = 0;
 	for (i = 0; i < 1200; i++) {
 		set_offered(&pl, 0, 2, i % 4 < 2 ? 3000 : 17000);
 		plant_step(&pl);
 	}
-	ktap_result(pl.moves <= 4,
-			 "load around light_load for 60 s: %u moves (at most 4)",
-			 pl.moves);
+	ktap_result(pl.changes <= 4,
+			 "load around light_load for 60 s: %u placement changes (at most 4)",
+			 pl.changes);
 }
 
 static void test_regret(void)
@@ -427,6 +465,89 @@ static void test_regret(void)
 	ktap_result(pl.promotes == 1 && pl.reverts == 0 && pl.v[0].where == 1,
 			 "... also when the load starts after an idle spell (%u reverts)",
 			 pl.reverts);
+}
+
+/* What a trial does, turn by turn. */
+static void test_trial(void)
+{
+	const u64 slice = (u64)defaults.grace_ms / 10 * MS;
+	struct plant pl;
+	static const int abba[] = { 1, -1, -1, 1, 1, -1, -1, 1 };
+	unsigned int i, bad = 0;
+
+	/*
+	 * Polling that burns a core for nothing: the turns go B A A B B A,
+	 * and three pairs decide it, well before the most (grace_ms / slice
+	 * pairs).
+	 */
+	plant_init(&pl, 1, 1, &defaults);
+	pl.wake_ns = 0;
+	set_offered(&pl, 0, 1, 300000);
+	while (!pl.reverts && pl.now < 1010 * SEC)
+		plant_step(&pl);
+	for (i = 0; i < pl.nslices && i < 8; i++)
+		bad += pl.slice_where[i] != abba[i];
+	ktap_result(pl.nslices == 6 && !bad,
+		    "a trial's turns go new, old, old, new, ... (%u slices, %u out of order)",
+		    pl.nslices, bad);
+	ktap_result(pl.reverts == 1 && pl.trial_ns <= 6 * slice &&
+		    pl.pol.trial_after < pl.pol.trial_before,
+		    "a change that only costs is undone after 3 pairs (%llu ms)",
+		    (unsigned long long)pl.trial_ns / MS);
+
+	/*
+	 * Under 30% noise in the counted frames: the same costly change
+	 * takes a few pairs more; one that ties (a wake-up costing 3 us
+	 * makes polling worth what it costs) is not decided early, runs to
+	 * the most pairs, and the doubt undoes it.
+	 */
+	plant_init(&pl, 1, 1, &defaults);
+	pl.noise = 0.3;
+	pl.wake_ns = 0;
+	set_offered(&pl, 0, 1, 300000);
+	while (!pl.reverts && pl.now < 1010 * SEC)
+		plant_step(&pl);
+	ktap_result(pl.reverts == 1 && pl.trial_ns <= 10 * slice,
+		    "... under 30%% noise, after %u pairs (%llu ms)",
+		    pl.pol.pairs, (unsigned long long)pl.trial_ns / MS);
+	plant_init(&pl, 1, 1, &defaults);
+	pl.noise = 0.3;
+	pl.wake_ns = 3000;
+	set_offered(&pl, 0, 1, 300000);
+	while (!pl.reverts && !(pl.pol.why & (1U << VSC_POL_KEEP)) &&
+	       pl.now < 1010 * SEC)
+		plant_step(&pl);
+	ktap_result(pl.reverts == 1 &&
+		    pl.pol.pairs == defaults.grace_ms * MS / slice,
+		    "a tie under 30%% noise runs to the most pairs (%u, %llu ms) and is undone (objective %lld -> %lld)",
+		    pl.pol.pairs, (unsigned long long)pl.trial_ns / MS,
+		    (long long)pl.pol.trial_before,
+		    (long long)pl.pol.trial_after);
+
+	/* The load goes away in the middle of a trial: it ends at once. */
+	plant_init(&pl, 1, 1, &defaults);
+	set_offered(&pl, 0, 1, 300000);
+	pl.wake_ns = 1500;
+	while (!pl.pol.trial && pl.now < 1010 * SEC)
+		plant_step(&pl);
+	set_offered(&pl, 0, 1, 0);
+	plant_run(&pl, 3 * slice);
+	ktap_result(!pl.pol.trial && pl.reverts == 1 && pl.v[0].where < 0,
+		    "a trial whose load goes away ends within a pair, on demand");
+
+	/* The new core goes offline during the trial: no verdict, placed. */
+	plant_init(&pl, 1, 2, &defaults);
+	set_offered(&pl, 0, 1, 600000);
+	while (!pl.pol.trial && pl.now < 1010 * SEC)
+		plant_step(&pl);
+	plant_run(&pl, 3 * slice);
+	i = core_index(&pl, pl.v[0].trial_to);
+	pl.c[i].usable = false;
+	plant_step(&pl);
+	ktap_result(!pl.pol.trial && !pl.reverts &&
+		    pl.v[0].where != pl.c[i].cpu && !pl.c[i].running,
+		    "a trial whose core goes away ends without a verdict (vq on %d)",
+		    pl.v[0].where);
 }
 
 static void test_probe(void)
@@ -618,6 +739,7 @@ int main(void)
 	test_max_sidecores();
 	test_oscillation();
 	test_regret();
+	test_trial();
 	test_probe();
 	test_no_search();
 	test_handoff();
