@@ -29,6 +29,8 @@
 #include <linux/stddef.h>
 #include <linux/types.h>
 
+#include <linux/vhost_sidecore.h>
+
 #include "policy.h"
 
 #define NSEC_PER_MS_	1000000ULL
@@ -36,26 +38,51 @@
 /* A vq being placed, not yet on a core. */
 #define VSC_POL_PENDING	(-2)
 
-/* The knobs, their ranges and the text that refuses a value out of them. */
-#define VSC_KNOB(field, lo, hi) \
-	{ #field, offsetof(struct vsc_pol_params, field), lo, hi, \
-	  #field " must be in " #lo ".." #hi }
+/*
+ * The knobs: field, netlink attribute (VHOST_SIDECORE_A_CONFIG_<attr>),
+ * range. Each knob names its attribute, so the order here is no part of
+ * the ABI; the checks below make every knob attribute belong to exactly
+ * one knob.
+ */
+#define VSC_KNOB_LIST(K)					\
+	K(interval_ms,	INTERVAL_MS,	1, 10000)		\
+	K(busy_load,	BUSY_LOAD,	1, 1000)		\
+	K(light_load,	LIGHT_LOAD,	0, 1000)		\
+	K(busy_pps,	BUSY_PPS,	1, 100000000)		\
+	K(light_pps,	LIGHT_PPS,	0, 100000000)		\
+	K(core_busy,	CORE_BUSY,	1, 1000)		\
+	K(core_light,	CORE_LIGHT,	0, 999)			\
+	K(balance,	BALANCE,	0, 1000)		\
+	K(dwell_ms,	DWELL_MS,	0, 600000)		\
+	K(grace_ms,	GRACE_MS,	0, 600000)		\
+	K(pref,		PREF,		0, 100000)		\
+	K(regret,	REGRET,		0, 999)			\
+	K(backoff_ms,	BACKOFF_MS,	1, 600000)
+
+#define VSC_KNOB(field, attr_, lo, hi)					\
+	{ .name = #field, .offset = offsetof(struct vsc_pol_params, field), \
+	  .attr = VHOST_SIDECORE_A_CONFIG_##attr_, .min = lo, .max = hi,	\
+	  .range = #field " must be in " #lo ".." #hi },
 
 const struct vsc_knob vsc_knobs[] = {
-	VSC_KNOB(interval_ms, 1, 10000),
-	VSC_KNOB(busy_load, 1, 1000),
-	VSC_KNOB(light_load, 0, 1000),
-	VSC_KNOB(busy_pps, 1, 100000000),
-	VSC_KNOB(light_pps, 0, 100000000),
-	VSC_KNOB(core_busy, 1, 1000),
-	VSC_KNOB(core_light, 0, 999),
-	VSC_KNOB(balance, 0, 1000),
-	VSC_KNOB(dwell_ms, 0, 600000),
-	VSC_KNOB(grace_ms, 0, 600000),
-	VSC_KNOB(pref, 0, 100000),
-	VSC_KNOB(regret, 0, 999),
-	VSC_KNOB(backoff_ms, 1, 600000),
+	VSC_KNOB_LIST(VSC_KNOB)
 };
+
+/* The knob attributes, first to last: each is some knob's, none twice. */
+#define VSC_KNOB_BIT(field, attr, lo, hi) | (1ULL << VHOST_SIDECORE_A_CONFIG_##attr)
+#define VSC_KNOB_ONE(field, attr, lo, hi) + 1
+#define VSC_KNOB_ATTR_FIRST	VHOST_SIDECORE_A_CONFIG_INTERVAL_MS
+#define VSC_KNOB_ATTR_LAST	VHOST_SIDECORE_A_CONFIG_BACKOFF_MS
+_Static_assert(VSC_KNOB_ATTR_LAST == VHOST_SIDECORE_A_CONFIG_MAX &&
+	       VHOST_SIDECORE_A_CONFIG_MAX < 64,
+	       "a config attribute after the knobs: is it a knob?");
+_Static_assert((0 VSC_KNOB_LIST(VSC_KNOB_BIT)) ==
+	       ((~0ULL >> (63 - VSC_KNOB_ATTR_LAST)) &
+		~((1ULL << VSC_KNOB_ATTR_FIRST) - 1)),
+	       "the knobs' attributes are not exactly INTERVAL_MS..BACKOFF_MS");
+_Static_assert((0 VSC_KNOB_LIST(VSC_KNOB_ONE)) ==
+	       VSC_KNOB_ATTR_LAST - VSC_KNOB_ATTR_FIRST + 1,
+	       "not one knob per knob attribute: two name the same one");
 
 const unsigned int vsc_nknobs = ARRAY_SIZE(vsc_knobs);
 
