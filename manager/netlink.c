@@ -11,6 +11,7 @@
  */
 
 #include <linux/cpumask.h>
+#include <linux/pid_namespace.h>
 #include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <linux/vhost_sidecore.h>
@@ -100,7 +101,7 @@ static int vsc_nl_fill_dev(struct sk_buff *skb, struct vsc_dev *dev,
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, VHOST_SIDECORE_A_DEV_ID, dev->id) ||
 	    nla_put_u32(skb, VHOST_SIDECORE_A_DEV_OWNER_PID,
-			READ_ONCE(dev->owner_pid)) ||
+			vsc_dev_owner_nr(dev, task_active_pid_ns(current))) ||
 	    nla_put_string(skb, VHOST_SIDECORE_A_DEV_OWNER_COMM,
 			   dev->owner_comm))
 		goto cancel;
