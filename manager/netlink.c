@@ -3,8 +3,9 @@
  * The vhost_sidecore generic netlink family
  * (Documentation/netlink/specs/vhost_sidecore.yaml): devices, sidecores,
  * the configuration and vq moves, and the "monitor" group of events.
- * Every operation needs CAP_NET_ADMIN (a dump shows other VMs' PIDs) and
- * the family exists in the initial network namespace only. Changes go
+ * config-get and core-get are open to anyone (what sysfs shows everyone);
+ * every other operation needs CAP_NET_ADMIN (a dump shows other VMs'
+ * PIDs). The family exists in the initial network namespace only. Changes go
  * through the same setter as sysfs; a refusal carries an extack message.
  *
  * Copyright (C) 2026 The vhost-sidecore authors
@@ -508,12 +509,10 @@ static const struct genl_ops vsc_nl_ops[] = {
 	{
 		.cmd = VHOST_SIDECORE_CMD_CORE_GET,
 		.dumpit = vsc_nl_core_get_dumpit,
-		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = VHOST_SIDECORE_CMD_CONFIG_GET,
 		.doit = vsc_nl_config_get_doit,
-		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = VHOST_SIDECORE_CMD_CONFIG_SET,
