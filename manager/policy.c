@@ -40,49 +40,54 @@
 
 /*
  * The knobs: field, netlink attribute (VHOST_SIDECORE_A_CONFIG_<attr>),
- * range. Each knob names its attribute, so the order here is no part of
- * the ABI; the checks below make every knob attribute belong to exactly
- * one knob.
+ * range, in one list. Each knob names its attribute, so the order here is
+ * no part of the ABI.
  */
-#define VSC_KNOB_LIST(K)					\
-	K(interval_ms,	INTERVAL_MS,	1, 10000)		\
-	K(busy_load,	BUSY_LOAD,	1, 1000)		\
-	K(light_load,	LIGHT_LOAD,	0, 1000)		\
-	K(busy_pps,	BUSY_PPS,	1, 100000000)		\
-	K(light_pps,	LIGHT_PPS,	0, 100000000)		\
-	K(core_busy,	CORE_BUSY,	1, 1000)		\
-	K(core_light,	CORE_LIGHT,	0, 999)			\
-	K(balance,	BALANCE,	0, 1000)		\
-	K(dwell_ms,	DWELL_MS,	0, 600000)		\
-	K(grace_ms,	GRACE_MS,	0, 600000)		\
-	K(pref,		PREF,		0, 100000)		\
-	K(regret,	REGRET,		0, 999)			\
-	K(backoff_ms,	BACKOFF_MS,	1, 600000)
+#define VSC_KNOB_LIST(K) {						\
+	K(interval_ms,	INTERVAL_MS,	1, 10000)			\
+	K(busy_load,	BUSY_LOAD,	1, 1000)			\
+	K(light_load,	LIGHT_LOAD,	0, 1000)			\
+	K(busy_pps,	BUSY_PPS,	1, 100000000)			\
+	K(light_pps,	LIGHT_PPS,	0, 100000000)			\
+	K(core_busy,	CORE_BUSY,	1, 1000)			\
+	K(core_light,	CORE_LIGHT,	0, 999)				\
+	K(balance,	BALANCE,	0, 1000)			\
+	K(dwell_ms,	DWELL_MS,	0, 600000)			\
+	K(grace_ms,	GRACE_MS,	0, 600000)			\
+	K(pref,		PREF,		0, 100000)			\
+	K(regret,	REGRET,		0, 999)				\
+	K(backoff_ms,	BACKOFF_MS,	1, 600000)			\
+}
 
-#define VSC_KNOB(field, attr_, lo, hi)					\
+#define VSC_KNOB_ATTR(name)	VHOST_SIDECORE_A_CONFIG_##name
+#define VSC_KNOB_ATTR_FIRST	VSC_KNOB_ATTR(INTERVAL_MS)
+#define VSC_KNOB_ATTRS		(VSC_KNOB_ATTR(BACKOFF_MS) - VSC_KNOB_ATTR_FIRST + 1)
+
+#define VSC_KNOB(field, a, lo, hi)					\
 	{ .name = #field, .offset = offsetof(struct vsc_pol_params, field), \
-	  .attr = VHOST_SIDECORE_A_CONFIG_##attr_, .min = lo, .max = hi,	\
+	  .attr = VSC_KNOB_ATTR(a), .min = lo, .max = hi,		\
 	  .range = #field " must be in " #lo ".." #hi },
 
-const struct vsc_knob vsc_knobs[] = {
-	VSC_KNOB_LIST(VSC_KNOB)
-};
+const struct vsc_knob vsc_knobs[] = VSC_KNOB_LIST(VSC_KNOB);
 
-/* The knob attributes, first to last: each is some knob's, none twice. */
-#define VSC_KNOB_BIT(field, attr, lo, hi) | (1ULL << VHOST_SIDECORE_A_CONFIG_##attr)
-#define VSC_KNOB_ONE(field, attr, lo, hi) + 1
-#define VSC_KNOB_ATTR_FIRST	VHOST_SIDECORE_A_CONFIG_INTERVAL_MS
-#define VSC_KNOB_ATTR_LAST	VHOST_SIDECORE_A_CONFIG_BACKOFF_MS
-_Static_assert(VSC_KNOB_ATTR_LAST == VHOST_SIDECORE_A_CONFIG_MAX &&
-	       VHOST_SIDECORE_A_CONFIG_MAX < 64,
-	       "a config attribute after the knobs: is it a knob?");
-_Static_assert((0 VSC_KNOB_LIST(VSC_KNOB_BIT)) ==
-	       ((~0ULL >> (63 - VSC_KNOB_ATTR_LAST)) &
-		~((1ULL << VSC_KNOB_ATTR_FIRST) - 1)),
-	       "the knobs' attributes are not exactly INTERVAL_MS..BACKOFF_MS");
-_Static_assert((0 VSC_KNOB_LIST(VSC_KNOB_ONE)) ==
-	       VSC_KNOB_ATTR_LAST - VSC_KNOB_ATTR_FIRST + 1,
-	       "not one knob per knob attribute: two name the same one");
+/*
+ * Every knob attribute is exactly one knob's, checked as this compiles:
+ * each knob marks its attribute's slot (an attribute before or after the
+ * knob attributes is outside the array, one marked twice an error), and
+ * there are as many knobs as slots.
+ */
+#define VSC_KNOB_SLOT(field, a, lo, hi)				\
+	[VSC_KNOB_ATTR(a) - VSC_KNOB_ATTR_FIRST] = 1,
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Woverride-init"
+static const char vsc_knob_slots[VSC_KNOB_ATTRS] = VSC_KNOB_LIST(VSC_KNOB_SLOT);
+#pragma GCC diagnostic pop
+
+_Static_assert(sizeof(vsc_knob_slots) == ARRAY_SIZE(vsc_knobs),
+	       "not as many knobs as knob attributes");
+_Static_assert(VSC_KNOB_ATTR(BACKOFF_MS) == VHOST_SIDECORE_A_CONFIG_MAX,
+	       "a config attribute after backoff_ms: a knob? (VSC_KNOB_ATTRS)");
 
 const unsigned int vsc_nknobs = ARRAY_SIZE(vsc_knobs);
 
