@@ -25,6 +25,7 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/vhost_sidecore.h>
 
 #include "vhost_sidecore/dev.h"
 #include "vhost_sidecore/exec.h"
@@ -219,65 +220,72 @@ static void vsc_dev_removed(struct vsc_dev *dev)
 	vsc_manager_forget(dev);
 }
 
-static int vsc_knobs_check(const struct vsc_pol_params *p, const char **why)
+#define VSC_ATTR(name)	VHOST_SIDECORE_A_CONFIG_##name
+
+static int vsc_knobs_check(const struct vsc_pol_params *p,
+			   struct vsc_refusal *ref)
 {
+	const struct vsc_knob *k;
 	unsigned int i;
 
 	for (i = 0; i < vsc_nknobs; i++) {
-		if (!vsc_knob_in_range(&vsc_knobs[i],
-				       vsc_knob_get(p, &vsc_knobs[i]))) {
-			*why = vsc_knobs[i].range;
-			return -ERANGE;
-		}
+		k = &vsc_knobs[i];
+		if (!vsc_knob_in_range(k, vsc_knob_get(p, k)))
+			return vsc_refuse(ref, -ERANGE, k->range, k->attr, 0);
 	}
-	if (p->light_load > p->busy_load || p->light_pps > p->busy_pps) {
-		*why = "light_load/light_pps must not exceed busy_load/busy_pps";
-		return -EINVAL;
-	}
-	if (p->core_light >= p->core_busy) {
-		*why = "core_light must be below core_busy";
-		return -EINVAL;
-	}
-	if (p->grace_ms && p->grace_ms < 2 * p->interval_ms) {
-		*why = "grace_ms must be 0 (no search) or at least 2 * interval_ms";
-		return -EINVAL;
-	}
+	if (p->light_load > p->busy_load)
+		return vsc_refuse(ref, -EINVAL,
+				  "light_load must not exceed busy_load",
+				  VSC_ATTR(LIGHT_LOAD), VSC_ATTR(BUSY_LOAD));
+	if (p->light_pps > p->busy_pps)
+		return vsc_refuse(ref, -EINVAL,
+				  "light_pps must not exceed busy_pps",
+				  VSC_ATTR(LIGHT_PPS), VSC_ATTR(BUSY_PPS));
+	if (p->core_light >= p->core_busy)
+		return vsc_refuse(ref, -EINVAL,
+				  "core_light must be below core_busy",
+				  VSC_ATTR(CORE_LIGHT), VSC_ATTR(CORE_BUSY));
+	if (p->grace_ms && p->grace_ms < 2 * p->interval_ms)
+		return vsc_refuse(ref, -EINVAL,
+				  "grace_ms must be 0 (no search) or at least 2 * interval_ms",
+				  VSC_ATTR(GRACE_MS), VSC_ATTR(INTERVAL_MS));
 	return 0;
 }
 
-static int vsc_config_check(const struct vsc_config *c, const char **why)
+static int vsc_config_check(const struct vsc_config *c,
+			    struct vsc_refusal *ref)
 {
 	int r;
 
-	if (c->policy > VSC_POLICY_MAX) {
-		*why = "unknown policy";
-		return -EINVAL;
-	}
-	r = vsc_knobs_check(&c->knobs, why);
+	if (c->policy > VSC_POLICY_MAX)
+		return vsc_refuse(ref, -EINVAL, "unknown policy", VSC_ATTR(POLICY), 0);
+	r = vsc_knobs_check(&c->knobs, ref);
 	if (r)
 		return r;
-	if (!cpumask_subset(c->cpus, cpu_possible_mask)) {
-		*why = "cpus names a CPU this machine cannot have";
-		return -EINVAL;
-	}
-	if (c->policy != VSC_POLICY_ONDEMAND && cpumask_empty(c->cpus)) {
-		*why = "this policy runs sidecores: set cpus first";
-		return -EINVAL;
-	}
+	if (!cpumask_subset(c->cpus, cpu_possible_mask))
+		return vsc_refuse(ref, -EINVAL,
+				  "cpus names a CPU this machine cannot have",
+				  VSC_ATTR(CPUS), 0);
+	if (c->policy != VSC_POLICY_ONDEMAND && cpumask_empty(c->cpus))
+		return vsc_refuse(ref, -EINVAL,
+				  "this policy runs sidecores: set cpus first",
+				  VSC_ATTR(POLICY), VSC_ATTR(CPUS));
 	if (c->sidecores > cpumask_weight(c->cpus) &&
-	    c->policy != VSC_POLICY_ONDEMAND) {
-		*why = "sidecores is larger than the number of CPUs in cpus";
-		return -EINVAL;
-	}
+	    c->policy != VSC_POLICY_ONDEMAND)
+		return vsc_refuse(ref, -EINVAL,
+				  "sidecores is larger than the number of CPUs in cpus",
+				  VSC_ATTR(SIDECORES), VSC_ATTR(CPUS));
 	return 0;
 }
 
-int vsc_config_set(const struct vsc_config *c, const char **why)
+#undef VSC_ATTR
+
+int vsc_config_set(const struct vsc_config *c, struct vsc_refusal *ref)
 {
 	int r;
 
-	*why = NULL;
-	r = vsc_config_check(c, why);
+	vsc_refuse(ref, 0, NULL, 0, 0);
+	r = vsc_config_check(c, ref);
 	if (r)
 		return r;
 	mutex_lock(&vsc_exec_lock);
@@ -299,28 +307,28 @@ int vsc_config_set(const struct vsc_config *c, const char **why)
 static DEFINE_MUTEX(vsc_config_edit_lock);
 
 int vsc_config_update(int (*edit)(struct vsc_config *c, const void *arg,
-				  const char **why),
-		      const void *arg, const char **why)
+				  struct vsc_refusal *ref),
+		      const void *arg, struct vsc_refusal *ref)
 {
 	struct vsc_config c;
 	int r;
 
-	*why = NULL;
+	vsc_refuse(ref, 0, NULL, 0, 0);
 	r = vsc_config_alloc(&c);
 	if (r)
 		return r;
 	mutex_lock(&vsc_config_edit_lock);
 	vsc_config_get(&c);
-	r = edit(&c, arg, why);
+	r = edit(&c, arg, ref);
 	if (!r)
-		r = vsc_config_set(&c, why);
+		r = vsc_config_set(&c, ref);
 	mutex_unlock(&vsc_config_edit_lock);
 	vsc_config_free(&c);
 	return r;
 }
 
 int vsc_config_move_vq(int id, unsigned int index, int cpu,
-		       struct vsc_move_result *res, const char **why)
+		       struct vsc_move_result *res, struct vsc_refusal *ref)
 {
 	struct vsc_sidecore *to = NULL;
 	struct vsc_dev *dev, *found = NULL;
@@ -328,30 +336,32 @@ int vsc_config_move_vq(int id, unsigned int index, int cpu,
 	u64 moves;
 	int r = 0;
 
-	*why = NULL;
+	vsc_refuse(ref, 0, NULL, 0, 0);
 	mutex_lock(&vsc_exec_lock);
 	if (vsc_cfg.policy != VSC_POLICY_MANUAL) {
-		*why = "vqs are placed by the policy: set policy manual to move them by hand";
-		r = -EBUSY;
+		/* No field of the request is wrong: the policy is. */
+		r = vsc_refuse(ref, -EBUSY,
+			       "vqs are placed by the policy: set policy manual to move them by hand",
+			       0, 0);
 		goto out;
 	}
 	list_for_each_entry(dev, &vsc_exec_devs, exec_node)
 		if (dev->id == id)
 			found = dev;
 	if (!found) {
-		*why = "no device with that id has an owner";
-		r = -ENOENT;
+		r = vsc_refuse(ref, -ENOENT, "no device with that id has an owner",
+			       VHOST_SIDECORE_A_MOVE_DEV, 0);
 		goto out;
 	}
 	if (index >= VSC_NET_NVQS) {
-		*why = "vq index out of range (0 rx, 1 tx)";
-		r = -EINVAL;
+		r = vsc_refuse(ref, -EINVAL, "vq index out of range (0 rx, 1 tx)",
+			       VHOST_SIDECORE_A_MOVE_VQ, 0);
 		goto out;
 	}
 	if (cpu != VSC_TARGET_ONDEMAND) {
 		if (cpu < 0 || cpu >= nr_cpu_ids || !vsc_exec_core(cpu)) {
-			*why = "no sidecore runs on that CPU";
-			r = -EINVAL;
+			r = vsc_refuse(ref, -EINVAL, "no sidecore runs on that CPU",
+				       VHOST_SIDECORE_A_MOVE_CPU, 0);
 			goto out;
 		}
 		to = vsc_exec_core(cpu);
@@ -364,9 +374,10 @@ int vsc_config_move_vq(int id, unsigned int index, int cpu,
 	}
 	r = vsc_exec_move(vq, to);
 	if (r == -ENOSPC)
-		*why = "that sidecore polls as many vqs as it can";
+		vsc_refuse(ref, r, "that sidecore polls as many vqs as it can",
+			   VHOST_SIDECORE_A_MOVE_CPU, 0);
 	else if (r)
-		*why = "the move failed";
+		vsc_refuse(ref, r, "the move failed", 0, 0);
 	else if (res) {
 		/* Under vsc_exec_lock: the stats are this move's. */
 		res->moved = vsc_move_stats.moves != moves;
@@ -418,7 +429,7 @@ MODULE_PARM_DESC(sidecores,
 /* The configuration the module parameters ask for, in @c. */
 static int vsc_config_from_params(struct vsc_config *c)
 {
-	const char *why;
+	struct vsc_refusal ref;
 	int r;
 
 	r = vsc_policy_parse(policy ?: "");
@@ -434,10 +445,10 @@ static int vsc_config_from_params(struct vsc_config *c)
 		pr_err("cpus=%s: not a CPU list\n", cpus);
 		return -EINVAL;
 	}
-	r = vsc_config_check(c, &why);
+	r = vsc_config_check(c, &ref);
 	if (r) {
 		pr_err("policy=%s cpus=%s sidecores=%u: %s\n", policy, cpus,
-		       sidecores, why);
+		       sidecores, ref.why);
 		return -EINVAL;
 	}
 	return 0;

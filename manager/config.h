@@ -36,22 +36,41 @@ extern const char *const vsc_policy_names[];
 /* Policy from its name (a trailing newline is fine), or -EINVAL. */
 int vsc_policy_parse(const char *name);
 
+/*
+ * Why a change or a move was refused: words fit for a user (an extack
+ * message or a log line), and the fields they are about as netlink
+ * attributes (VHOST_SIDECORE_A_CONFIG_* for a change, _A_MOVE_* for a
+ * move), the one most to blame first; 0 for none. A front door points at
+ * the first of them its request carried.
+ */
+struct vsc_refusal {
+	const char *why;
+	u16 attr[2];
+};
+
+/* Fill @ref, return @err. */
+static inline int vsc_refuse(struct vsc_refusal *ref, int err,
+			     const char *why, u16 attr, u16 other)
+{
+	ref->why = why;
+	ref->attr[0] = attr;
+	ref->attr[1] = other;
+	return err;
+}
+
 int vsc_config_alloc(struct vsc_config *c);
 void vsc_config_free(struct vsc_config *c);
 /* Copy the current configuration into @c (allocated). */
 void vsc_config_get(struct vsc_config *c);
-/*
- * Validate and apply @c. On error nothing changed and *why says what was
- * wrong, in words fit for a user (an extack message or a log line).
- */
-int vsc_config_set(const struct vsc_config *c, const char **why);
+/* Validate and apply @c. On error nothing changed and @ref says why. */
+int vsc_config_set(const struct vsc_config *c, struct vsc_refusal *ref);
 /*
  * Read, change with @edit, validate and apply, as one step: concurrent
  * updates of different fields do not undo each other.
  */
 int vsc_config_update(int (*edit)(struct vsc_config *c, const void *arg,
-				  const char **why),
-		      const void *arg, const char **why);
+				  struct vsc_refusal *ref),
+		      const void *arg, struct vsc_refusal *ref);
 
 /* Target of a move by hand: a sidecore's CPU, or this for the worker. */
 #define VSC_TARGET_ONDEMAND (-1)
@@ -67,7 +86,7 @@ struct vsc_move_result {
  * @res (may be NULL) says what was done.
  */
 int vsc_config_move_vq(int dev, unsigned int vq, int cpu,
-		       struct vsc_move_result *res, const char **why);
+		       struct vsc_move_result *res, struct vsc_refusal *ref);
 
 /* CPUs with a sidecore thread right now. */
 void vsc_config_running(struct cpumask *out);

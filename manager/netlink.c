@@ -3,14 +3,16 @@
  * The vhost_sidecore generic netlink family
  * (Documentation/netlink/specs/vhost_sidecore.yaml): devices, sidecores,
  * the configuration and vq moves, and the "monitor" group of events.
- * Every operation needs CAP_NET_ADMIN (a dump shows other VMs' PIDs) and
- * the family exists in the initial network namespace only. Changes go
+ * config-get and core-get are open to anyone (what sysfs shows everyone);
+ * every other operation needs CAP_NET_ADMIN (a dump shows other VMs'
+ * PIDs). The family exists in the initial network namespace only. Changes go
  * through the same setter as sysfs; a refusal carries an extack message.
  *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
 
 #include <linux/cpumask.h>
+#include <linux/pid_namespace.h>
 #include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <linux/vhost_sidecore.h>
@@ -24,9 +26,6 @@
 
 static struct genl_family vsc_nl_family;
 static bool vsc_nl_registered;
-
-/* The knob attributes follow vsc_knobs[] in order. */
-#define VSC_NL_KNOB0	VHOST_SIDECORE_A_CONFIG_INTERVAL_MS
 
 static const struct nla_policy vsc_nl_dev_policy[VHOST_SIDECORE_A_DEV_ID + 1] = {
 	[VHOST_SIDECORE_A_DEV_ID] = { .type = NLA_U32 },
@@ -104,7 +103,7 @@ static int vsc_nl_fill_dev(struct sk_buff *skb, struct vsc_dev *dev,
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, VHOST_SIDECORE_A_DEV_ID, dev->id) ||
 	    nla_put_u32(skb, VHOST_SIDECORE_A_DEV_OWNER_PID,
-			READ_ONCE(dev->owner_pid)) ||
+			vsc_dev_owner_nr(dev, task_active_pid_ns(current))) ||
 	    nla_put_string(skb, VHOST_SIDECORE_A_DEV_OWNER_COMM,
 			   dev->owner_comm))
 		goto cancel;
@@ -263,7 +262,7 @@ static int vsc_nl_fill_config(struct sk_buff *skb, const struct vsc_config *c,
 	    nla_put_u32(skb, VHOST_SIDECORE_A_CONFIG_SIDECORES, c->sidecores))
 		goto cancel;
 	for (i = 0; i < vsc_nknobs; i++)
-		if (nla_put_u32(skb, VSC_NL_KNOB0 + i,
+		if (nla_put_u32(skb, vsc_knobs[i].attr,
 				vsc_knob_get(&c->knobs, &vsc_knobs[i])))
 			goto cancel;
 	genlmsg_end(skb, hdr);
@@ -299,74 +298,74 @@ static int vsc_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 /*
  * The setter's reason, a string literal, as the extack message (what
- * NL_SET_ERR_MSG does for a literal written at the call site).
+ * NL_SET_ERR_MSG does for a literal written at the call site), pointing
+ * at the first attribute it blames that the request carried (the
+ * request's attributes go up to @maxattr, its operation's).
  */
-static void vsc_nl_refused(struct netlink_ext_ack *extack,
-			   const struct nlattr *bad, const char *why)
+static void vsc_nl_refused(struct genl_info *info, unsigned int maxattr,
+			   const struct vsc_refusal *ref)
 {
+	struct netlink_ext_ack *extack = info->extack;
+	unsigned int i;
+	u16 a;
+
 	if (!extack)
 		return;
-	extack->_msg = why ?: "refused";
-	if (bad)
-		NL_SET_BAD_ATTR(extack, bad);
+	extack->_msg = ref->why ?: "refused";
+	for (i = 0; i < ARRAY_SIZE(ref->attr); i++) {
+		a = ref->attr[i];
+		if (a && a <= maxattr && info->attrs[a]) {
+			NL_SET_BAD_ATTR(extack, info->attrs[a]);
+			return;
+		}
+	}
 }
 
-struct vsc_nl_edit {
-	struct genl_info *info;
-	const struct nlattr *bad;	/* the attribute refused, if one */
-};
-
 static int vsc_nl_edit_config(struct vsc_config *c, const void *arg,
-			      const char **why)
+			      struct vsc_refusal *ref)
 {
-	struct vsc_nl_edit *e = (struct vsc_nl_edit *)arg;
-	struct nlattr **tb = e->info->attrs;
+	struct nlattr **tb = ((const struct genl_info *)arg)->attrs;
+	const struct vsc_knob *k;
 	unsigned int i;
 	u32 v;
 
 	if (tb[VHOST_SIDECORE_A_CONFIG_POLICY])
 		c->policy = nla_get_u32(tb[VHOST_SIDECORE_A_CONFIG_POLICY]);
 	if (tb[VHOST_SIDECORE_A_CONFIG_CPUS] &&
-	    cpulist_parse(nla_data(tb[VHOST_SIDECORE_A_CONFIG_CPUS]), c->cpus)) {
-		e->bad = tb[VHOST_SIDECORE_A_CONFIG_CPUS];
-		*why = "cpus: not a CPU list (like 2-3,6), or a CPU number too large";
-		return -EINVAL;
-	}
+	    cpulist_parse(nla_data(tb[VHOST_SIDECORE_A_CONFIG_CPUS]), c->cpus))
+		return vsc_refuse(ref, -EINVAL,
+				  "cpus: not a CPU list (like 2-3,6), or a CPU number too large",
+				  VHOST_SIDECORE_A_CONFIG_CPUS, 0);
 	if (tb[VHOST_SIDECORE_A_CONFIG_SIDECORES])
 		c->sidecores = nla_get_u32(tb[VHOST_SIDECORE_A_CONFIG_SIDECORES]);
 	for (i = 0; i < vsc_nknobs; i++) {
-		const struct nlattr *a = tb[VSC_NL_KNOB0 + i];
-
-		if (!a)
+		k = &vsc_knobs[i];
+		if (!tb[k->attr])
 			continue;
-		v = nla_get_u32(a);
-		if (!vsc_knob_in_range(&vsc_knobs[i], v)) {
-			e->bad = a;
-			*why = vsc_knobs[i].range;
-			return -ERANGE;
-		}
-		*vsc_knob_ptr(&c->knobs, &vsc_knobs[i]) = v;
+		v = nla_get_u32(tb[k->attr]);
+		if (!vsc_knob_in_range(k, v))
+			return vsc_refuse(ref, -ERANGE, k->range, k->attr, 0);
+		*vsc_knob_ptr(&c->knobs, k) = v;
 	}
 	return 0;
 }
 
 static int vsc_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct vsc_nl_edit e = { .info = info };
-	const char *why;
+	struct vsc_refusal ref;
 	int r;
 
-	r = vsc_config_update(vsc_nl_edit_config, &e, &why);
+	r = vsc_config_update(vsc_nl_edit_config, info, &ref);
 	if (r)
-		vsc_nl_refused(info->extack, e.bad, why);
+		vsc_nl_refused(info, VHOST_SIDECORE_A_CONFIG_MAX, &ref);
 	return r;
 }
 
 static int vsc_nl_vq_move_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vsc_move_result res = {};
+	struct vsc_refusal ref;
 	struct sk_buff *msg;
-	const char *why;
 	void *hdr;
 	u32 dev, vq;
 	int r;
@@ -383,10 +382,10 @@ static int vsc_nl_vq_move_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	r = vsc_config_move_vq(dev, vq,
 			       nla_get_s32(info->attrs[VHOST_SIDECORE_A_MOVE_CPU]),
-			       &res, &why);
+			       &res, &ref);
 	if (r) {
 		nlmsg_free(msg);
-		vsc_nl_refused(info->extack, NULL, why);
+		vsc_nl_refused(info, VHOST_SIDECORE_A_MOVE_CPU, &ref);
 		return r;
 	}
 	/* The reply: where the vq was, where it is, how long it took. */
@@ -511,12 +510,10 @@ static const struct genl_ops vsc_nl_ops[] = {
 	{
 		.cmd = VHOST_SIDECORE_CMD_CORE_GET,
 		.dumpit = vsc_nl_core_get_dumpit,
-		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = VHOST_SIDECORE_CMD_CONFIG_GET,
 		.doit = vsc_nl_config_get_doit,
-		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = VHOST_SIDECORE_CMD_CONFIG_SET,
@@ -561,9 +558,6 @@ int vsc_netlink_init(void)
 {
 	int r;
 
-	BUILD_BUG_ON(VSC_NL_KNOB0 + 12 != VHOST_SIDECORE_A_CONFIG_BACKOFF_MS);
-	if (WARN_ON(vsc_nknobs != 13))
-		return -EINVAL;
 	r = genl_register_family(&vsc_nl_family);
 	if (r)
 		return r;

@@ -30,6 +30,8 @@
 #include <linux/stddef.h>
 #include <linux/types.h>
 
+#include <linux/vhost_sidecore.h>
+
 #include "policy.h"
 
 #define NSEC_PER_MS_	1000000ULL
@@ -37,26 +39,56 @@
 /* A vq being placed, not yet on a core. */
 #define VSC_POL_PENDING	(-2)
 
-/* The knobs, their ranges and the text that refuses a value out of them. */
-#define VSC_KNOB(field, lo, hi) \
-	{ #field, offsetof(struct vsc_pol_params, field), lo, hi, \
-	  #field " must be in " #lo ".." #hi }
+/*
+ * The knobs: field, netlink attribute (VHOST_SIDECORE_A_CONFIG_<attr>),
+ * range, in one list. Each knob names its attribute, so the order here is
+ * no part of the ABI.
+ */
+#define VSC_KNOB_LIST(K) {						\
+	K(interval_ms,	INTERVAL_MS,	1, 10000)			\
+	K(busy_load,	BUSY_LOAD,	1, 1000)			\
+	K(light_load,	LIGHT_LOAD,	0, 1000)			\
+	K(busy_pps,	BUSY_PPS,	1, 100000000)			\
+	K(light_pps,	LIGHT_PPS,	0, 100000000)			\
+	K(core_busy,	CORE_BUSY,	1, 1000)			\
+	K(core_light,	CORE_LIGHT,	0, 999)				\
+	K(balance,	BALANCE,	0, 1000)			\
+	K(dwell_ms,	DWELL_MS,	0, 600000)			\
+	K(grace_ms,	GRACE_MS,	0, 600000)			\
+	K(pref,		PREF,		0, 100000)			\
+	K(regret,	REGRET,		0, 999)				\
+	K(backoff_ms,	BACKOFF_MS,	1, 600000)			\
+}
 
-const struct vsc_knob vsc_knobs[] = {
-	VSC_KNOB(interval_ms, 1, 10000),
-	VSC_KNOB(busy_load, 1, 1000),
-	VSC_KNOB(light_load, 0, 1000),
-	VSC_KNOB(busy_pps, 1, 100000000),
-	VSC_KNOB(light_pps, 0, 100000000),
-	VSC_KNOB(core_busy, 1, 1000),
-	VSC_KNOB(core_light, 0, 999),
-	VSC_KNOB(balance, 0, 1000),
-	VSC_KNOB(dwell_ms, 0, 600000),
-	VSC_KNOB(grace_ms, 0, 600000),
-	VSC_KNOB(pref, 0, 100000),
-	VSC_KNOB(regret, 0, 999),
-	VSC_KNOB(backoff_ms, 1, 600000),
-};
+#define VSC_KNOB_ATTR(name)	VHOST_SIDECORE_A_CONFIG_##name
+#define VSC_KNOB_ATTR_FIRST	VSC_KNOB_ATTR(INTERVAL_MS)
+#define VSC_KNOB_ATTRS		(VSC_KNOB_ATTR(BACKOFF_MS) - VSC_KNOB_ATTR_FIRST + 1)
+
+#define VSC_KNOB(field, a, lo, hi)					\
+	{ .name = #field, .offset = offsetof(struct vsc_pol_params, field), \
+	  .attr = VSC_KNOB_ATTR(a), .min = lo, .max = hi,		\
+	  .range = #field " must be in " #lo ".." #hi },
+
+const struct vsc_knob vsc_knobs[] = VSC_KNOB_LIST(VSC_KNOB);
+
+/*
+ * Every knob attribute is exactly one knob's, checked as this compiles:
+ * each knob marks its attribute's slot (an attribute before or after the
+ * knob attributes is outside the array, one marked twice an error), and
+ * there are as many knobs as slots.
+ */
+#define VSC_KNOB_SLOT(field, a, lo, hi)				\
+	[VSC_KNOB_ATTR(a) - VSC_KNOB_ATTR_FIRST] = 1,
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Woverride-init"
+static const char vsc_knob_slots[VSC_KNOB_ATTRS] = VSC_KNOB_LIST(VSC_KNOB_SLOT);
+#pragma GCC diagnostic pop
+
+_Static_assert(sizeof(vsc_knob_slots) == ARRAY_SIZE(vsc_knobs),
+	       "not as many knobs as knob attributes");
+_Static_assert(VSC_KNOB_ATTR(BACKOFF_MS) == VHOST_SIDECORE_A_CONFIG_MAX,
+	       "a config attribute after backoff_ms: a knob? (VSC_KNOB_ATTRS)");
 
 const unsigned int vsc_nknobs = ARRAY_SIZE(vsc_knobs);
 

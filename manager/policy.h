@@ -56,13 +56,14 @@ struct vsc_pol_params {
 	.backoff_ms = 4000, .max_sidecores = 0 }
 
 /*
- * A knob of the dynamic policy: a u32 field of vsc_pol_params. vsc_knobs[]
- * lists those a user sets, in the order of their netlink attributes;
- * max_sidecores is not one (it comes from the sidecores setting).
+ * A knob of the dynamic policy: a u32 field of vsc_pol_params that a user
+ * sets, bound to its netlink attribute by name (policy.c); max_sidecores
+ * is not one (it comes from the sidecores setting).
  */
 struct vsc_knob {
 	const char *name;
 	size_t offset;
+	u16 attr;		/* VHOST_SIDECORE_A_CONFIG_* */
 	u32 min, max;
 	const char *range;	/* "name must be in min..max", for refusals */
 };

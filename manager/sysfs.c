@@ -8,8 +8,10 @@
  */
 
 #include <linux/capability.h>
+#include <linux/ctype.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "vhost_sidecore/exec.h"
@@ -26,8 +28,11 @@ static ssize_t vsc_refused(const char *attr, int r, const char *why)
 }
 
 /*
- * Every write changes state: CAP_NET_ADMIN, as netlink's GENL_ADMIN_PERM
- * (the files' mode alone lets any root write, even one without it).
+ * Every write changes state: CAP_NET_ADMIN, checked at the write as
+ * net-sysfs checks its files, and as netlink's GENL_ADMIN_PERM. The
+ * module is not per network namespace, so the capability counts in the
+ * initial user namespace only: root in another one is refused, and so is
+ * root without it (the files' mode alone would let either write).
  */
 static int vsc_may_write(const char *attr)
 {
@@ -36,20 +41,42 @@ static int vsc_may_write(const char *attr)
 	return vsc_refused(attr, -EPERM, "needs CAP_NET_ADMIN");
 }
 
+/*
+ * A number as every file here takes it: decimal ("010" is ten), no sign
+ * but an optional '+', no base prefix, at most @max; a trailing newline
+ * is fine. @what names it in the log line of a refusal.
+ */
+static int vsc_parse_uint(const char *attr, const char *what, const char *s,
+			  unsigned int max, unsigned int *v)
+{
+	int r = kstrtouint(s, 10, v);
+
+	if (!r && *v <= max)
+		return 0;
+	if (!r || r == -ERANGE)
+		pr_info_ratelimited("%s: refused: %s is larger than %u\n",
+				    attr, what, max);
+	else if (*skip_spaces(s) == '-')
+		pr_info_ratelimited("%s: refused: %s is negative\n", attr, what);
+	else
+		pr_info_ratelimited("%s: refused: %s is not a decimal number\n",
+				    attr, what);
+	return -EINVAL;
+}
+
 /* Change one field with @edit, through the setter. */
-static ssize_t vsc_config_edit(const char *attr, const char *buf,
+static ssize_t vsc_config_edit(const char *attr, const void *arg,
 			       size_t count,
 			       int (*edit)(struct vsc_config *c,
-					   const void *buf, const char **why))
+					   const void *arg,
+					   struct vsc_refusal *ref))
 {
-	const char *why;
-	int r = vsc_may_write(attr);
+	struct vsc_refusal ref;
+	int r;
 
+	r = vsc_config_update(edit, arg, &ref);
 	if (r)
-		return r;
-	r = vsc_config_update(edit, buf, &why);
-	if (r)
-		return vsc_refused(attr, r, why);
+		return vsc_refused(attr, r, ref.why);
 	return count;
 }
 
@@ -81,14 +108,14 @@ static ssize_t policy_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static int vsc_edit_policy(struct vsc_config *c, const void *buf,
-			   const char **why)
+			   struct vsc_refusal *ref)
 {
 	int r = vsc_policy_parse(buf);
 
-	if (r < 0) {
-		*why = "not one of ondemand, sidecore, manual, dynamic";
-		return -EINVAL;
-	}
+	if (r < 0)
+		return vsc_refuse(ref, -EINVAL,
+				  "not one of ondemand, sidecore, manual, dynamic",
+				  0, 0);
 	c->policy = r;
 	return 0;
 }
@@ -96,7 +123,8 @@ static int vsc_edit_policy(struct vsc_config *c, const void *buf,
 static ssize_t policy_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
-	return vsc_config_edit("policy", buf, count, vsc_edit_policy);
+	return vsc_may_write("policy") ?:
+	       vsc_config_edit("policy", buf, count, vsc_edit_policy);
 }
 
 static ssize_t vsc_show_cpus(const struct vsc_config *c, char *buf)
@@ -110,19 +138,22 @@ static ssize_t cpus_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return vsc_config_show(buf, vsc_show_cpus);
 }
 
+/* cpulist_parse() reads decimal numbers only, as the other files. */
 static int vsc_edit_cpus(struct vsc_config *c, const void *buf,
-			 const char **why)
+			 struct vsc_refusal *ref)
 {
 	if (!cpulist_parse(buf, c->cpus))
 		return 0;
-	*why = "not a CPU list (like 2-3,6), or a CPU number too large";
-	return -EINVAL;
+	return vsc_refuse(ref, -EINVAL,
+			  "not a CPU list (like 2-3,6), or a CPU number too large",
+			  0, 0);
 }
 
 static ssize_t cpus_store(struct kobject *kobj, struct kobj_attribute *attr,
 			  const char *buf, size_t count)
 {
-	return vsc_config_edit("cpus", buf, count, vsc_edit_cpus);
+	return vsc_may_write("cpus") ?:
+	       vsc_config_edit("cpus", buf, count, vsc_edit_cpus);
 }
 
 static ssize_t vsc_show_sidecores(const struct vsc_config *c, char *buf)
@@ -136,45 +167,78 @@ static ssize_t sidecores_show(struct kobject *kobj,
 	return vsc_config_show(buf, vsc_show_sidecores);
 }
 
-static int vsc_edit_sidecores(struct vsc_config *c, const void *buf,
-			      const char **why)
+static int vsc_edit_sidecores(struct vsc_config *c, const void *arg,
+			      struct vsc_refusal *ref)
 {
-	if (!kstrtouint(buf, 0, &c->sidecores))
-		return 0;
-	*why = "not a non-negative integer";
-	return -EINVAL;
+	c->sidecores = *(const unsigned int *)arg;
+	return 0;
 }
 
 static ssize_t sidecores_store(struct kobject *kobj,
 			       struct kobj_attribute *attr, const char *buf,
 			       size_t count)
 {
-	return vsc_config_edit("sidecores", buf, count, vsc_edit_sidecores);
+	unsigned int n;
+
+	return vsc_may_write("sidecores") ?:
+	       vsc_parse_uint("sidecores", "the value", buf, UINT_MAX, &n) ?:
+	       vsc_config_edit("sidecores", &n, count, vsc_edit_sidecores);
 }
 
-/* "DEV VQ CPU" or "DEV VQ ondemand" */
+/* The next word of *@s (words are parted by white space), or NULL. */
+static char *vsc_next_word(char **s)
+{
+	char *w = skip_spaces(*s), *end = w;
+
+	if (!*w)
+		return NULL;
+	while (*end && !isspace(*end))
+		end++;
+	if (*end)
+		*end++ = '\0';
+	*s = end;
+	return w;
+}
+
+/* "DEV VQ CPU" or "DEV VQ ondemand", three decimal words */
 static ssize_t vq_move_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	char target[16], extra;
-	unsigned int vq;
-	const char *why;
-	int dev, cpu, r;
+	unsigned int dev, vq, cpu;
+	char line[64], *p = line, *w[4];
+	struct vsc_refusal ref;
+	unsigned int i;
+	int r, target;
 
 	r = vsc_may_write("vq_move");
 	if (r)
 		return r;
-	if (sscanf(buf, "%d %u %15s %c", &dev, &vq, target, &extra) != 3)
+	if (count >= sizeof(line))
 		return vsc_refused("vq_move", -EINVAL,
-				   "expected: DEV VQ CPU|ondemand");
-	if (!strcmp(target, "ondemand"))
-		cpu = VSC_TARGET_ONDEMAND;
-	else if (kstrtoint(target, 10, &cpu) || cpu < 0)
+				   "too long for DEV VQ CPU|ondemand");
+	memcpy(line, buf, count);
+	line[count] = '\0';
+	for (i = 0; i < ARRAY_SIZE(w); i++)
+		w[i] = vsc_next_word(&p);
+	if (!w[2] || w[3])
 		return vsc_refused("vq_move", -EINVAL,
-				   "target is neither a CPU number nor ondemand");
-	r = vsc_config_move_vq(dev, vq, cpu, NULL, &why);
+				   "expected three words: DEV VQ CPU|ondemand");
+	r = vsc_parse_uint("vq_move", "DEV", w[0], INT_MAX, &dev) ?:
+	    vsc_parse_uint("vq_move", "VQ", w[1], UINT_MAX, &vq);
 	if (r)
-		return vsc_refused("vq_move", r, why);
+		return r;
+	if (!strcmp(w[2], "ondemand")) {
+		target = VSC_TARGET_ONDEMAND;
+	} else {
+		r = vsc_parse_uint("vq_move", "CPU (or ondemand)", w[2],
+				   INT_MAX, &cpu);
+		if (r)
+			return r;
+		target = cpu;
+	}
+	r = vsc_config_move_vq(dev, vq, target, NULL, &ref);
+	if (r)
+		return vsc_refused("vq_move", r, ref.why);
 	return count;
 }
 
@@ -241,7 +305,7 @@ struct vsc_knob_edit {
 };
 
 static int vsc_edit_knob(struct vsc_config *c, const void *arg,
-			 const char **why)
+			 struct vsc_refusal *ref)
 {
 	const struct vsc_knob_edit *e = arg;
 
@@ -255,25 +319,18 @@ static ssize_t vsc_knob_store(struct kobject *kobj,
 {
 	struct vsc_knob_edit e = { .knob = vsc_knob_of(attr) };
 	const struct vsc_knob *k = e.knob;
-	const char *why;
 	int r;
 
-	r = vsc_may_write(k->name);
+	r = vsc_may_write(k->name) ?:
+	    vsc_parse_uint(k->name, "the value", buf, U32_MAX, &e.value);
 	if (r)
 		return r;
-	r = kstrtou32(buf, 0, &e.value);
-	if (r)
-		return vsc_refused(k->name, r,
-				   "not a non-negative 32-bit integer");
 	if (!vsc_knob_in_range(k, e.value)) {
 		pr_info_ratelimited("%s: refused: %u is outside %u..%u\n",
 				    k->name, e.value, k->min, k->max);
 		return -ERANGE;
 	}
-	r = vsc_config_update(vsc_edit_knob, &e, &why);
-	if (r)
-		return vsc_refused(k->name, r, why);
-	return count;
+	return vsc_config_edit(k->name, &e, count, vsc_edit_knob);
 }
 
 #define VSC_MGR_ATTR(name)						\

@@ -7,6 +7,7 @@
  */
 
 #include <linux/debugfs.h>
+#include <linux/pid_namespace.h>
 #include <linux/seq_file.h>
 
 #include "debugfs.h"
@@ -38,7 +39,8 @@ static int vsc_vqs_show(struct seq_file *m, void *v)
 					 sc->cpu);
 			vsc_stats_read(&nvq->vq.stats, &st);
 			seq_printf(m, "%d %d %s %d %s %d %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %d %llu %llu %llu\n",
-				   dev->id, READ_ONCE(dev->owner_pid),
+				   dev->id,
+				   vsc_dev_owner_nr(dev, task_active_pid_ns(current)),
 				   dev->owner_comm[0] ? dev->owner_comm : "-",
 				   i, mode,
 				   !!READ_ONCE(nvq->sock),

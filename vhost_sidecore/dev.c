@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
+#include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -105,6 +106,32 @@ err:
 	return r;
 }
 
+/* Take @pid (a reference given to us) as the owner's, drop the old one. */
+static void vsc_dev_set_owner_pid(struct vsc_dev *dev, struct pid *pid)
+{
+	struct pid *old;
+
+	mutex_lock(&vsc_devices_lock);
+	old = dev->owner;
+	/* A handler's log line reads it without the lock. */
+	WRITE_ONCE(dev->owner, pid);
+	mutex_unlock(&vsc_devices_lock);
+	put_pid(old);
+}
+
+pid_t vsc_dev_owner_nr(struct vsc_dev *dev, struct pid_namespace *ns)
+{
+	struct pid *pid = READ_ONCE(dev->owner);
+
+	/*
+	 * A struct pid keeps its numbers after its process is reaped, when
+	 * they may be given out again: report only one still in use by it.
+	 */
+	if (!pid || !pid_has_task(pid, PIDTYPE_TGID))
+		return 0;
+	return pid_nr_ns(pid, ns);
+}
+
 /*
  * Stop everything and return to the state of a newly opened device:
  * no owner, no worker, no files, empty memory table. Order matters: no
@@ -158,7 +185,7 @@ static void vsc_dev_teardown(struct vsc_dev *dev)
 	if (dev->mm)
 		mmput(dev->mm);
 	dev->mm = NULL;
-	dev->owner_pid = 0;
+	vsc_dev_set_owner_pid(dev, NULL);
 	dev->owner_comm[0] = '\0';
 }
 
@@ -203,7 +230,7 @@ static long vsc_dev_set_owner(struct vsc_dev *dev)
 	if (r)
 		goto err_worker;
 	dev->mm = mm;
-	dev->owner_pid = task_tgid_nr(current);
+	vsc_dev_set_owner_pid(dev, get_pid(task_tgid(current)));
 	get_task_comm(dev->owner_comm, current);
 	/* From here the policy may put the vqs on sidecores. */
 	vsc_exec_dev_add(dev);

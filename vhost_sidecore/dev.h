@@ -20,6 +20,8 @@
 
 struct file;
 struct mm_struct;
+struct pid;
+struct pid_namespace;
 
 struct vsc_dev {
 	int id;
@@ -30,7 +32,12 @@ struct vsc_dev {
 
 	/* Owner: mm_users reference held from SET_OWNER to reset/release. */
 	struct mm_struct *mm;
-	pid_t owner_pid;
+	/*
+	 * Its process, referenced over the same span, set and dropped under
+	 * vsc_devices_lock: a number would name another process once it is
+	 * reused, and only one pid namespace.
+	 */
+	struct pid *owner;
 	char owner_comm[TASK_COMM_LEN];
 
 	struct vsc_worker worker;
@@ -51,6 +58,14 @@ struct vsc_dev {
 extern struct list_head vsc_devices;
 extern struct mutex vsc_devices_lock;
 extern struct xarray vsc_device_ids;
+
+/*
+ * The owner's process id as seen from @ns (for the caller's own:
+ * task_active_pid_ns(current)); 0 without an owner, once the owner has
+ * exited, or where @ns does not see it. Under vsc_devices_lock, or from a
+ * handler of the device (the owner stays while they can run).
+ */
+pid_t vsc_dev_owner_nr(struct vsc_dev *dev, struct pid_namespace *ns);
 
 int vsc_dev_open(struct inode *inode, struct file *f);
 int vsc_dev_release(struct inode *inode, struct file *f);

@@ -15,6 +15,7 @@
 #include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
@@ -116,7 +117,8 @@ static __printf(3, 0) int vsc_vq_verr(struct vsc_vq *vq, int err,
 		vaf.fmt = fmt;
 		vaf.va = &aq;
 		pr_warn("device %d (owner pid %d) vq %u stopped: %pV\n",
-			vq->dev->id, vq->dev->owner_pid, vq->index, &vaf);
+			vq->dev->id, vsc_dev_owner_nr(vq->dev, &init_pid_ns),
+			vq->index, &vaf);
 		va_end(aq);
 		if (vsc_exec_broken)
 			vsc_exec_broken(vq);

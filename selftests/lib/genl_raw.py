@@ -9,7 +9,8 @@ family does not know, attributes of the wrong size, attributes on a dump.
 
 ATTR is TYPE:u32:VALUE, TYPE:u64:VALUE, TYPE:str:TEXT or TYPE:raw:HEX.
 Prints one line, "ok N" (N reply messages) or "error ERRNO-NAME: EXTACK",
-and exits 0 either way (1 when the family is missing, 2 on usage or
+followed by " (attribute TYPE)" when the extack points at an attribute of
+the request, and exits 0 either way (1 when the family is missing, 2 on usage or
 socket errors).
 """
 import errno
@@ -23,7 +24,7 @@ NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 0x10, 3
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
-NLMSGERR_ATTR_MSG = 1
+NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS = 1, 2
 SOL_NETLINK, NETLINK_EXT_ACK = 270, 11
 
 
@@ -90,7 +91,16 @@ class Genl:
                                  struct.unpack_from("=I", chunk, 20)[0])
                     tlv = parse_attrs(chunk[align(skip):])
                     text = tlv.get(NLMSGERR_ATTR_MSG, b"").rstrip(b"\0")
-                    return replies, err, text.decode(errors="replace")
+                    text = text.decode(errors="replace")
+                    # The attribute blamed: an offset into the request.
+                    offs = tlv.get(NLMSGERR_ATTR_OFFS, b"")
+                    if len(offs) == 4:
+                        offs = struct.unpack("=I", offs)[0]
+                        if 20 <= offs <= len(msg) - 4:
+                            text += " (attribute %d)" % (
+                                struct.unpack_from("=HH", msg, offs)[1] &
+                                0x3FFF)
+                    return replies, err, text
                 replies.append(chunk)
 
     def resolve(self, name):

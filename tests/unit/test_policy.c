@@ -695,8 +695,9 @@ static void test_counters_restart(void)
 
 /*
  * The one knob table (module, simulator, selftest): every u32 of
- * vsc_pol_params but max_sidecores, once, each default within its range
- * and the refusal text naming the knob.
+ * vsc_pol_params but max_sidecores, once, each with its own netlink
+ * attribute, each default within its range and the refusal text naming
+ * the knob.
  */
 static void test_knob_table(void)
 {
@@ -718,7 +719,8 @@ static void test_knob_table(void)
 		}
 		seen[k->offset / sizeof(u32)] = true;
 		for (j = 0; j < i; j++)
-			bad += !strcmp(vsc_knobs[j].name, k->name);
+			bad += !strcmp(vsc_knobs[j].name, k->name) ||
+			       vsc_knobs[j].attr == k->attr;
 	}
 	ktap_result(!bad && vsc_nknobs == sizeof(defaults) / sizeof(u32) - 1,
 		    "knob table: %u knobs, each field once, defaults within their ranges",
