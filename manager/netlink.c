@@ -575,7 +575,10 @@ static struct genl_family vsc_nl_family __ro_after_init = {
 #else
 	.ops = vsc_nl_ops,	/* .n_ops: vsc_nl_fold_ops() */
 #endif
-	/* New family: every operation strict, no attribute without policy. */
+	/*
+	 * New family: every operation strict and, before 6.2, none taking
+	 * attributes without a policy (split operations are always strict).
+	 */
 	.resv_start_op = VHOST_SIDECORE_CMD_DEV_GET,
 	.mcgrps = vsc_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(vsc_nl_mcgrps),
