@@ -12,6 +12,9 @@
 #   make unit            host-side unit tests of pure code (no VM)
 #   make style           checkpatch on our kernel sources
 #   make sparse          build the module under sparse (C=2)
+#   make ynl-gen         regenerate the uapi header and the netlink policies
+#                        and operation table from the spec (tools/ynl-gen;
+#                        make check fails when they drift from it)
 #   make clean
 #
 # KVER defaults to the running kernel and KDIR to its build tree. Where
@@ -36,7 +39,7 @@ ifeq ($(wildcard $(KDIR)/Makefile),)
     else
       override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
       override KDIR := $(KDIR_AUTO)
-      ifneq ($(filter-out check check-debug demo bench unit style clean tools,$(or $(MAKECMDGOALS),all)),)
+      ifneq ($(filter-out check check-debug demo bench unit style clean tools ynl-gen,$(or $(MAKECMDGOALS),all)),)
         $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
       endif
     endif
@@ -51,7 +54,7 @@ TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile \
 		$(TOPDIR)/tools/simulate/Makefile)
 
 .PHONY: all module tools check check-debug demo install module-install unit \
-	style sparse clean bench
+	style sparse clean bench ynl-gen
 
 all: module tools
 
@@ -82,6 +85,10 @@ bench:
 
 style:
 	$(TOPDIR)/tools/style
+
+ynl-gen:
+	$(TOPDIR)/tools/ynl --prepare
+	$(TOPDIR)/tools/ynl-gen
 
 sparse:
 	$(need-kdir)$(MAKE) -C $(KDIR) M=$(TOPDIR) C=2 W=1 modules

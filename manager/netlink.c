@@ -3,10 +3,13 @@
  * The vhost_sidecore generic netlink family
  * (Documentation/netlink/specs/vhost_sidecore.yaml): devices, sidecores,
  * the configuration and vq moves, and the "monitor" group of events.
- * config-get and core-get are open to anyone (what sysfs shows everyone);
- * every other operation needs CAP_NET_ADMIN (a dump shows other VMs'
- * PIDs). The family exists in the initial network namespace only. Changes go
- * through the same setter as sysfs; a refusal carries an extack message.
+ * The policies and the operation table, with each operation's privilege,
+ * are generated from the spec (netlink-gen.c); the handlers, the group
+ * table and the family are here. Reading the configuration and the
+ * sidecores is open to all, as in sysfs; the device dump (other VMs'
+ * PIDs), changes and the monitor group need CAP_NET_ADMIN. The family
+ * exists in the initial network namespace only. Changes go through the
+ * same setter as sysfs; a refusal carries an extack message.
  *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
@@ -17,34 +20,32 @@
 #include <net/genetlink.h>
 #include <linux/vhost_sidecore.h>
 
+#include "vhost_sidecore/compat.h"
 #include "vhost_sidecore/dev.h"
 #include "vhost_sidecore/exec.h"
 #include "vhost_sidecore/sidecore.h"
 #include "vhost_sidecore/vring.h"
 #include "config.h"
 #include "netlink.h"
+#include "netlink-gen.h"
 
 static struct genl_family vsc_nl_family;
 static bool vsc_nl_registered;
 
-static const struct nla_policy vsc_nl_dev_policy[VHOST_SIDECORE_A_DEV_ID + 1] = {
-	[VHOST_SIDECORE_A_DEV_ID] = { .type = NLA_U32 },
-};
-
-static const struct nla_policy vsc_nl_config_policy[VHOST_SIDECORE_A_CONFIG_MAX + 1] = {
-	[VHOST_SIDECORE_A_CONFIG_POLICY] =
-		NLA_POLICY_MAX(NLA_U32, VHOST_SIDECORE_POLICY_DYNAMIC),
-	[VHOST_SIDECORE_A_CONFIG_CPUS] = { .type = NLA_NUL_STRING, .len = 4096 },
-	[VHOST_SIDECORE_A_CONFIG_SIDECORES] = { .type = NLA_U32 },
-	[VHOST_SIDECORE_A_CONFIG_INTERVAL_MS ... VHOST_SIDECORE_A_CONFIG_BACKOFF_MS] = {
-		.type = NLA_U32 },
-};
-
-static const struct nla_policy vsc_nl_move_policy[VHOST_SIDECORE_A_MOVE_CPU + 1] = {
-	[VHOST_SIDECORE_A_MOVE_DEV] = { .type = NLA_U32 },
-	[VHOST_SIDECORE_A_MOVE_VQ] = { .type = NLA_U32 },
-	[VHOST_SIDECORE_A_MOVE_CPU] = NLA_POLICY_MIN(NLA_S32, -1),
-};
+/*
+ * For an operation the spec gives no request attributes: refuse any, and
+ * point at it. Before 6.2 the core does so; a split operation without a
+ * policy (6.2+) lets them through unread.
+ */
+static int vsc_nl_no_attrs(const struct nlmsghdr *nlh,
+			   struct netlink_ext_ack *extack)
+{
+	if (!nlmsg_attrlen(nlh, GENL_HDRLEN))
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, nlmsg_attrdata(nlh, GENL_HDRLEN),
+			    "this operation takes no attributes");
+	return -EINVAL;
+}
 
 /* --- devices --- */
 
@@ -117,7 +118,7 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int vsc_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+int vhost_sidecore_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	struct vsc_dev *dev;
@@ -150,8 +151,8 @@ static int vsc_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-static int vsc_nl_dev_get_dumpit(struct sk_buff *skb,
-				 struct netlink_callback *cb)
+int vhost_sidecore_nl_dev_get_dumpit(struct sk_buff *skb,
+				     struct netlink_callback *cb)
 {
 	unsigned long id = cb->args[0];
 	struct vsc_dev *dev;
@@ -212,13 +213,16 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int vsc_nl_core_get_dumpit(struct sk_buff *skb,
-				  struct netlink_callback *cb)
+int vhost_sidecore_nl_core_get_dumpit(struct sk_buff *skb,
+				      struct netlink_callback *cb)
 {
 	struct vsc_sidecore *sc;
 	unsigned int cpu;
-	int r = 0;
+	int r;
 
+	r = vsc_nl_no_attrs(cb->nlh, cb->extack);
+	if (r)
+		return r;
 	mutex_lock(&vsc_exec_lock);
 	for (cpu = cb->args[0]; cpu < nr_cpu_ids; cpu++) {
 		sc = vsc_exec_core(cpu);
@@ -275,12 +279,16 @@ out:
 	return r;
 }
 
-static int vsc_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info)
+int vhost_sidecore_nl_config_get_doit(struct sk_buff *skb,
+				      struct genl_info *info)
 {
 	struct vsc_config c;
 	struct sk_buff *msg;
 	int r;
 
+	r = vsc_nl_no_attrs(info->nlhdr, info->extack);
+	if (r)
+		return r;
 	r = vsc_config_alloc(&c);
 	if (r)
 		return r;
@@ -350,7 +358,8 @@ static int vsc_nl_edit_config(struct vsc_config *c, const void *arg,
 	return 0;
 }
 
-static int vsc_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
+int vhost_sidecore_nl_config_set_doit(struct sk_buff *skb,
+				      struct genl_info *info)
 {
 	struct vsc_refusal ref;
 	int r;
@@ -361,7 +370,7 @@ static int vsc_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return r;
 }
 
-static int vsc_nl_vq_move_doit(struct sk_buff *skb, struct genl_info *info)
+int vhost_sidecore_nl_vq_move_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vsc_move_result res = {};
 	struct vsc_refusal ref;
@@ -410,12 +419,14 @@ static int vsc_nl_vq_move_doit(struct sk_buff *skb, struct genl_info *info)
 static bool vsc_nl_listening(void)
 {
 	return READ_ONCE(vsc_nl_registered) &&
-	       genl_has_listeners(&vsc_nl_family, &init_net, 0);
+	       genl_has_listeners(&vsc_nl_family, &init_net,
+				  VHOST_SIDECORE_NLGRP_MONITOR);
 }
 
 static void vsc_nl_send(struct sk_buff *msg)
 {
-	genlmsg_multicast(&vsc_nl_family, msg, 0, 0, GFP_KERNEL);
+	genlmsg_multicast(&vsc_nl_family, msg, 0, VHOST_SIDECORE_NLGRP_MONITOR,
+			  GFP_KERNEL);
 }
 
 void vsc_nl_config_changed(const struct vsc_config *c)
@@ -498,66 +509,97 @@ static void vsc_nl_core_changed(struct vsc_sidecore *sc,
 
 /* --- the family --- */
 
-static const struct genl_ops vsc_nl_ops[] = {
-	{
-		.cmd = VHOST_SIDECORE_CMD_DEV_GET,
-		.doit = vsc_nl_dev_get_doit,
-		.dumpit = vsc_nl_dev_get_dumpit,
-		.policy = vsc_nl_dev_policy,
-		.maxattr = ARRAY_SIZE(vsc_nl_dev_policy) - 1,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = VHOST_SIDECORE_CMD_CORE_GET,
-		.dumpit = vsc_nl_core_get_dumpit,
-	},
-	{
-		.cmd = VHOST_SIDECORE_CMD_CONFIG_GET,
-		.doit = vsc_nl_config_get_doit,
-	},
-	{
-		.cmd = VHOST_SIDECORE_CMD_CONFIG_SET,
-		.doit = vsc_nl_config_set_doit,
-		.policy = vsc_nl_config_policy,
-		.maxattr = ARRAY_SIZE(vsc_nl_config_policy) - 1,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = VHOST_SIDECORE_CMD_VQ_MOVE,
-		.doit = vsc_nl_vq_move_doit,
-		.policy = vsc_nl_move_policy,
-		.maxattr = ARRAY_SIZE(vsc_nl_move_policy) - 1,
-		.flags = GENL_ADMIN_PERM,
+/*
+ * Events name other VMs' devices: joining the group needs CAP_NET_ADMIN,
+ * as the spec says (admin-perm). The generator (6.12) cannot write that
+ * flag, so the group table is ours; a kernel that cannot check it gets
+ * no module rather than an open group.
+ */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "this kernel has no GENL_MCAST_CAP_NET_ADMIN: the monitor group would be open to all"
+#endif
+static const struct genl_multicast_group vsc_nl_mcgrps[] = {
+	[VHOST_SIDECORE_NLGRP_MONITOR] = {
+		.name = VHOST_SIDECORE_MCGRP_MONITOR,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
 	},
 };
 
-/* Events name other VMs' devices: listening needs CAP_NET_ADMIN too. */
-static const struct genl_multicast_group vsc_nl_mcgrps[] = {
-	{
-		.name = VHOST_SIDECORE_MCGRP_MONITOR,
-#ifdef GENL_MCAST_CAP_NET_ADMIN
-		.flags = GENL_MCAST_CAP_NET_ADMIN,
+#ifndef VSC_HAVE_GENL_SPLIT_OPS
+/*
+ * Before 6.2 a command is one struct genl_ops, its doit and dumpit sharing
+ * one policy, and the generated table's type is that (compat.h). Fold each
+ * command's do and dump entries into one. A dump then parses with its
+ * do's policy: the only dump of ours (dev-get) refuses any attribute
+ * itself.
+ */
+static struct genl_ops vsc_nl_ops[ARRAY_SIZE(vhost_sidecore_nl_ops)] __ro_after_init;
+
+static int vsc_nl_fold_ops(void)
+{
+	const u8 cap = GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP;
+	const struct genl_ops *s;
+	struct genl_ops *o = NULL;
+	unsigned int i, n = 0;
+
+	/* The generator lists a command's do, then its dump, in order. */
+	for (i = 0; i < ARRAY_SIZE(vhost_sidecore_nl_ops); i++) {
+		s = &vhost_sidecore_nl_ops[i];
+		if (!o || o->cmd != s->cmd) {
+			o = &vsc_nl_ops[n++];
+			*o = *s;
+			o->flags &= ~cap;
+			continue;
+		}
+		if (o->dumpit || s->doit || ((o->flags ^ s->flags) & ~cap) ||
+		    (s->policy && s->policy != o->policy)) {
+			pr_err("netlink: command %u: its do and dump differ in more than their handlers, which this kernel cannot hold\n",
+			       s->cmd);
+			return -EINVAL;
+		}
+		o->dumpit = s->dumpit;
+	}
+	vsc_nl_family.n_ops = n;
+	return 0;
+}
 #endif
-	},
-};
 
 static struct genl_family vsc_nl_family __ro_after_init = {
 	.name = VHOST_SIDECORE_FAMILY_NAME,
 	.version = VHOST_SIDECORE_FAMILY_VERSION,
 	.module = THIS_MODULE,
-	.ops = vsc_nl_ops,
-	.n_ops = ARRAY_SIZE(vsc_nl_ops),
-	/* New family: every operation strict, no attribute without policy. */
+#ifdef VSC_HAVE_GENL_SPLIT_OPS
+	.split_ops = vhost_sidecore_nl_ops,
+	.n_split_ops = ARRAY_SIZE(vhost_sidecore_nl_ops),
+#else
+	.ops = vsc_nl_ops,	/* .n_ops: vsc_nl_fold_ops() */
+#endif
+	/*
+	 * New family: every operation strict and, before 6.2, none taking
+	 * attributes without a policy (split operations are always strict).
+	 */
 	.resv_start_op = VHOST_SIDECORE_CMD_DEV_GET,
 	.mcgrps = vsc_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(vsc_nl_mcgrps),
 	.parallel_ops = true,
+	/* No .netnsok: the initial network namespace only. */
 };
+
+/* A request for the family loads the module (modprobe by alias). */
+MODULE_ALIAS_GENL_FAMILY(VHOST_SIDECORE_FAMILY_NAME);
 
 int vsc_netlink_init(void)
 {
 	int r;
 
+	/* The spec's bound on a vq index (its policy) and "on demand". */
+	BUILD_BUG_ON(VHOST_SIDECORE_MAX_VQ_INDEX + 1 != VSC_NET_NVQS);
+	BUILD_BUG_ON(VHOST_SIDECORE_CPU_ONDEMAND != VSC_TARGET_ONDEMAND);
+#ifndef VSC_HAVE_GENL_SPLIT_OPS
+	r = vsc_nl_fold_ops();
+	if (r)
+		return r;
+#endif
 	r = genl_register_family(&vsc_nl_family);
 	if (r)
 		return r;

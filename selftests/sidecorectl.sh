@@ -4,8 +4,8 @@
 # JSON parses and agrees with sysfs/debugfs, monitor prints every vq move
 # within 1 s, refusals print the kernel's extack text and exit 1, usage
 # errors exit 2, nobody, root in a user namespace and root without
-# CAP_NET_ADMIN get EPERM from every command but config show and core
-# show and cannot write the sysfs files, and garbage written to any sysfs knob is refused with EINVAL and
+# CAP_NET_ADMIN get EPERM from every command but config show and core show
+# (open to all, as sysfs) and cannot write the sysfs files, and garbage written to any sysfs knob is refused with EINVAL and
 # changes nothing.
 . "$(dirname "$0")/lib/common.sh"
 
@@ -217,10 +217,9 @@ check "vq move of an unknown device: exit 1 with why" refused_with 'no device wi
 run ctl vq move "$id" 0 sideways
 check "a bad command line exits 2" test "$rc" = 2
 
-# EPERM from every command that changes something or shows the devices'
-# owners, exit 1: for nobody, for root in a user namespace and for root
-# without CAP_NET_ADMIN (common.sh). config show and core show, what sysfs
-# shows everyone, work for them (selftests/privilege.sh).
+# EPERM from every command that needs CAP_NET_ADMIN, exit 1: for nobody,
+# for root in a user namespace and for root without CAP_NET_ADMIN
+# (common.sh). config show and core show are open to all.
 # eperm_all WRAPPER
 eperm_all() {
 	local who=$1 c bad=0

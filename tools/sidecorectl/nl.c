@@ -123,10 +123,41 @@ static void vsc_nl_name_attr(struct vsc_nl *nl, unsigned int type)
 		snprintf(nl->ext_attr, sizeof(nl->ext_attr), "#%u", type);
 }
 
+/* What the policy of the attribute refused takes, in words. */
+static void vsc_nl_ext_policy(struct vsc_nl *nl, struct nlattr *pol)
+{
+	struct nlattr *tb[NL_POLICY_TYPE_ATTR_MAX + 1];
+	struct nlattr *lo, *hi;
+	char *s = nl->ext_range;
+	size_t n = sizeof(nl->ext_range);
+
+	if (nla_parse_nested(tb, NL_POLICY_TYPE_ATTR_MAX, pol, NULL))
+		return;
+	lo = tb[NL_POLICY_TYPE_ATTR_MIN_VALUE_U];
+	hi = tb[NL_POLICY_TYPE_ATTR_MAX_VALUE_U];
+	if (lo && hi) {
+		snprintf(s, n, "must be in %llu..%llu",
+			 (unsigned long long)nla_get_u64(lo),
+			 (unsigned long long)nla_get_u64(hi));
+		return;
+	}
+	lo = tb[NL_POLICY_TYPE_ATTR_MIN_VALUE_S];
+	hi = tb[NL_POLICY_TYPE_ATTR_MAX_VALUE_S];
+	if (lo && hi) {
+		snprintf(s, n, "must be in %lld..%lld",
+			 (long long)nla_get_u64(lo), (long long)nla_get_u64(hi));
+		return;
+	}
+	if (tb[NL_POLICY_TYPE_ATTR_MAX_LENGTH])
+		snprintf(s, n, "must be at most %u bytes long",
+			 nla_get_u32(tb[NL_POLICY_TYPE_ATTR_MAX_LENGTH]));
+}
+
 /*
  * The TLVs from @tlvs to the end of @hdr (an NLMSG_ERROR or NLMSG_DONE):
- * the message, and the attribute refused (at an offset into @orig, the
- * request echoed back, when there is one) or missing.
+ * the message, the attribute refused (at an offset into @orig, the
+ * request echoed back, when there is one) or missing, and what the
+ * refused one's policy takes.
  */
 static void vsc_nl_ext_ack(struct vsc_nl *nl, const struct nlmsghdr *hdr,
 			   const void *tlvs, const struct nlmsghdr *orig)
@@ -157,6 +188,8 @@ static void vsc_nl_ext_ack(struct vsc_nl *nl, const struct nlmsghdr *hdr,
 		vsc_nl_name_attr(nl, nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]));
 		nl->ext_missing = true;
 	}
+	if (tb[NLMSGERR_ATTR_POLICY])
+		vsc_nl_ext_policy(nl, tb[NLMSGERR_ATTR_POLICY]);
 }
 
 static int vsc_nl_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e,
@@ -245,7 +278,9 @@ static void vsc_nl_report(const struct vsc_nl *nl)
 	fprintf(stderr, "%s: %s: %s", PROG, nl->what, strerror(nl->error));
 	if (nl->ext_msg[0])
 		fprintf(stderr, ": %s", nl->ext_msg);
-	if (nl->ext_attr[0])
+	if (nl->ext_attr[0] && nl->ext_range[0] && !nl->ext_missing)
+		fprintf(stderr, " (%s %s)", nl->ext_attr, nl->ext_range);
+	else if (nl->ext_attr[0])
 		fprintf(stderr, nl->ext_missing ? " (missing attribute %s)" :
 						  " (attribute %s)",
 			nl->ext_attr);
@@ -268,6 +303,7 @@ int vsc_nl_request(struct vsc_nl *nl, struct nl_msg *msg,
 	nl->ext_msg[0] = '\0';
 	nl->ext_attr[0] = '\0';
 	nl->ext_missing = false;
+	nl->ext_range[0] = '\0';
 	nl->names = names;
 	nl->nnames = nnames;
 	nl->handler = handler;

@@ -36,6 +36,7 @@ struct vsc_nl {
 	char ext_msg[256];		/* its extack message */
 	char ext_attr[64];		/* the attribute at fault, by name */
 	bool ext_missing;		/* ... which was missing */
+	char ext_range[64];		/* ... and what its policy takes */
 	const char *const *names;	/* request attribute names by type */
 	unsigned int nnames;
 	vsc_nl_handler_t handler;

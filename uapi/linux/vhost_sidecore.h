@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
-/*
- * The vhost_sidecore generic netlink family. It matches
- * Documentation/netlink/specs/vhost_sidecore.yaml, which is the source
- * of truth: enums count from 0, attributes from 1, and operations
- * (requests and notifications alike) from 1 in the order of the spec.
- *
- * Copyright (C) 2026 The vhost-sidecore authors
- */
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/specs/vhost_sidecore.yaml */
+/* YNL-GEN uapi header */
+
 #ifndef _UAPI_LINUX_VHOST_SIDECORE_H
 #define _UAPI_LINUX_VHOST_SIDECORE_H
 
 #define VHOST_SIDECORE_FAMILY_NAME	"vhost_sidecore"
 #define VHOST_SIDECORE_FAMILY_VERSION	1
-#define VHOST_SIDECORE_MCGRP_MONITOR	"monitor"
 
-/* How virtqueues are placed. */
+#define VHOST_SIDECORE_CPU_ONDEMAND	-1
+#define VHOST_SIDECORE_MAX_VQ_INDEX	1
+#define VHOST_SIDECORE_CPUS_MAX_LEN	4096
+
+/**
+ * enum vhost_sidecore_policy - How virtqueues are placed.
+ */
 enum vhost_sidecore_policy {
 	VHOST_SIDECORE_POLICY_ONDEMAND,
 	VHOST_SIDECORE_POLICY_SIDECORE,
@@ -22,13 +23,18 @@ enum vhost_sidecore_policy {
 	VHOST_SIDECORE_POLICY_DYNAMIC,
 };
 
-/* Where a virtqueue's handler runs. */
+/**
+ * enum vhost_sidecore_vq_mode - Where a virtqueue's handler runs.
+ */
 enum vhost_sidecore_vq_mode {
 	VHOST_SIDECORE_VQ_MODE_ONDEMAND,
 	VHOST_SIDECORE_VQ_MODE_SIDECORE,
 };
 
-/* A sidecore thread polling, parked, or (in events) stopped. */
+/**
+ * enum vhost_sidecore_core_state - A sidecore thread polling, parked with
+ *   nothing to poll, or (in events) stopped.
+ */
 enum vhost_sidecore_core_state {
 	VHOST_SIDECORE_CORE_STATE_RUNNING,
 	VHOST_SIDECORE_CORE_STATE_PARKED,
@@ -127,5 +133,7 @@ enum {
 	__VHOST_SIDECORE_CMD_MAX,
 	VHOST_SIDECORE_CMD_MAX = (__VHOST_SIDECORE_CMD_MAX - 1)
 };
+
+#define VHOST_SIDECORE_MCGRP_MONITOR	"monitor"
 
 #endif /* _UAPI_LINUX_VHOST_SIDECORE_H */
