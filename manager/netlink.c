@@ -49,8 +49,9 @@ static int vsc_nl_no_attrs(const struct nlmsghdr *nlh,
 
 /* --- devices --- */
 
-static int vsc_nl_fill_vq(struct sk_buff *skb, struct vsc_vq *vq)
+static int vsc_nl_fill_vq(struct sk_buff *skb, struct vsc_net_vq *nvq)
 {
+	struct vsc_vq *vq = &nvq->vq;
 	struct vsc_vq_stats st;
 	struct nlattr *nest;
 	int cpu = vq->sc ? vq->sc->cpu : -1;
@@ -80,6 +81,18 @@ static int vsc_nl_fill_vq(struct sk_buff *skb, struct vsc_vq *vq)
 			      st.run_ns_max, VHOST_SIDECORE_A_VQ_PAD) ||
 	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_RUN_FRAMES_MAX,
 			      st.run_frames_max, VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_RUNS, st.runs,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_RUN_NS, st.run_ns,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_EMPTY_RUNS,
+			      st.empty_runs, VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_WEIGHT_EXITS,
+			      st.weight_exits, VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_ERRORS, st.errors,
+			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    (READ_ONCE(nvq->sock) &&
+	     nla_put_flag(skb, VHOST_SIDECORE_A_VQ_BACKEND)) ||
 	    (READ_ONCE(vq->handoff) &&
 	     nla_put_flag(skb, VHOST_SIDECORE_A_VQ_HANDED_OFF)) ||
 	    (READ_ONCE(vq->broken) &&
@@ -109,7 +122,7 @@ static int vsc_nl_fill_dev(struct sk_buff *skb, struct vsc_dev *dev,
 			   dev->owner_comm))
 		goto cancel;
 	for (i = 0; i < VSC_NET_NVQS; i++)
-		if (vsc_nl_fill_vq(skb, &dev->vqs[i].vq))
+		if (vsc_nl_fill_vq(skb, &dev->vqs[i]))
 			goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
@@ -203,7 +216,17 @@ static int vsc_nl_fill_core(struct sk_buff *skb, struct vsc_sidecore *sc,
 		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_PACKETS,
 				      st.packets, VHOST_SIDECORE_A_CORE_PAD) ||
 		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_MM_SWITCHES,
-				      st.mm_switches, VHOST_SIDECORE_A_CORE_PAD))
+				      st.mm_switches, VHOST_SIDECORE_A_CORE_PAD) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_PASSES,
+				      st.passes, VHOST_SIDECORE_A_CORE_PAD) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_EMPTY_POLLS,
+				      st.empty_polls, VHOST_SIDECORE_A_CORE_PAD) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_RUNS,
+				      st.runs, VHOST_SIDECORE_A_CORE_PAD) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_SLEEPS,
+				      st.sleeps, VHOST_SIDECORE_A_CORE_PAD) ||
+		    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_CORE_SLEEP_NS,
+				      st.sleep_ns, VHOST_SIDECORE_A_CORE_PAD))
 			goto cancel;
 	}
 	genlmsg_end(skb, hdr);

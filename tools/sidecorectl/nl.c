@@ -227,11 +227,16 @@ static int vsc_nl_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e,
 static int vsc_nl_valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct vsc_nl *nl = arg;
+	int r;
 
 	if (nlmsg_hdr(msg)->nlmsg_type != nl->family)
 		return NL_SKIP;
-	if (nl->handler && nl->handler(msg, nl->arg) < 0) {
-		nl->malformed = true;
+	r = nl->handler ? nl->handler(msg, nl->arg) : 0;
+	if (r < 0) {
+		if (r == VSC_NL_ABORT)
+			nl->aborted = true;
+		else
+			nl->malformed = true;
 		return NL_STOP;
 	}
 	return NL_OK;
@@ -299,6 +304,7 @@ int vsc_nl_request(struct vsc_nl *nl, struct nl_msg *msg,
 
 	nl->done = false;
 	nl->malformed = false;
+	nl->aborted = false;
 	nl->error = 0;
 	nl->ext_msg[0] = '\0';
 	nl->ext_attr[0] = '\0';
@@ -329,7 +335,7 @@ int vsc_nl_request(struct vsc_nl *nl, struct nl_msg *msg,
 	nl->seq = nlmsg_hdr(msg)->nlmsg_seq;
 	while (!nl->done) {
 		r = nl_recvmsgs(nl->sk, cb);
-		if (nl->error || nl->malformed)
+		if (nl->error || nl->malformed || nl->aborted)
 			break;
 		if (r < 0) {
 			fprintf(stderr, "%s: %s: cannot receive the reply: %s\n",
@@ -341,6 +347,8 @@ int vsc_nl_request(struct vsc_nl *nl, struct nl_msg *msg,
 		vsc_nl_report(nl);
 		goto out;
 	}
+	if (nl->aborted)
+		goto out;
 	if (nl->malformed) {
 		fprintf(stderr, "%s: %s: malformed reply from the kernel\n",
 			PROG, nl->what);
@@ -375,6 +383,66 @@ int vsc_nl_join(struct vsc_nl *nl, const char *group)
 	return EXIT_OK;
 }
 
+static void vsc_nl_say_gone(const struct vsc_nl *nl)
+{
+	fprintf(stderr, "%s: %s: generic netlink family %s is gone (the vhost_sidecore module was unloaded)\n",
+		PROG, nl->what, nl->family_name);
+}
+
+int vsc_nl_watch_family(struct vsc_nl *nl)
+{
+	struct nl_sock *sk;
+	int grp = 0, id = 0, r;
+
+	/* Requests on a socket of their own: events may already come on ours. */
+	sk = nl_socket_alloc();
+	if (!sk) {
+		fprintf(stderr, "%s: %s: out of memory\n", PROG, nl->what);
+		return EXIT_FAIL;
+	}
+	r = genl_connect(sk);
+	if (r >= 0)
+		r = grp = genl_ctrl_resolve_grp(sk, "nlctrl", "notify");
+	if (r >= 0)
+		r = nl_socket_add_membership(nl->sk, grp);
+	/* Joined first, then asked: an unload in between is not missed. */
+	if (r >= 0)
+		id = genl_ctrl_resolve(sk, nl->family_name);
+	nl_socket_free(sk);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: cannot watch the generic netlink controller: %s\n",
+			PROG, nl->what, nl_geterror(r));
+		return EXIT_FAIL;
+	}
+	/* Not found, or found again under a new id: ours went away. */
+	if (id == -NLE_OBJ_NOTFOUND || (id >= 0 && id != nl->family)) {
+		vsc_nl_say_gone(nl);
+		return EXIT_GONE;
+	}
+	if (id < 0) {
+		fprintf(stderr, "%s: %s: cannot resolve generic netlink family %s: %s\n",
+			PROG, nl->what, nl->family_name, nl_geterror(id));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* Does the controller's @msg say that our family was unregistered? */
+static bool vsc_nl_family_deleted(const struct vsc_nl *nl, struct nl_msg *msg)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	struct nlmsghdr *hdr = nlmsg_hdr(msg);
+	struct nlattr *id;
+
+	if (!genlmsg_valid_hdr(hdr, 0) ||
+	    genlmsg_hdr(hdr)->cmd != CTRL_CMD_DELFAMILY ||
+	    genlmsg_parse(hdr, 0, tb, CTRL_ATTR_MAX, NULL))
+		return false;
+	id = tb[CTRL_ATTR_FAMILY_ID];
+	return id && nla_len(id) >= (int)sizeof(uint16_t) &&
+	       nla_get_u16(id) == nl->family;
+}
+
 static volatile sig_atomic_t vsc_nl_stop;
 
 static void vsc_nl_on_signal(int sig)
@@ -386,6 +454,12 @@ static int vsc_nl_event_cb(struct nl_msg *msg, void *arg)
 {
 	struct vsc_nl *nl = arg;
 
+	if (nlmsg_hdr(msg)->nlmsg_type == GENL_ID_CTRL) {
+		if (!vsc_nl_family_deleted(nl, msg))
+			return NL_SKIP;
+		nl->gone = true;
+		return NL_STOP;
+	}
 	if (nlmsg_hdr(msg)->nlmsg_type != nl->family)
 		return NL_SKIP;
 	if (nl->handler(msg, nl->arg) < 0)
@@ -415,8 +489,13 @@ int vsc_nl_listen(struct vsc_nl *nl, vsc_nl_handler_t handler, void *arg)
 		fprintf(stderr, "%s: %s: %s\n", PROG, nl->what, nl_geterror(r));
 		return EXIT_FAIL;
 	}
-	/* Best effort: a larger buffer loses fewer events in a burst. */
-	nl_socket_set_buffer_size(nl->sk, 1 << 20, 0);
+	/* A larger buffer loses fewer events in a burst (best effort). */
+	r = nl_socket_set_buffer_size(nl->sk, nl->rcvbuf ?: 1 << 20, 0);
+	if (r < 0 && nl->rcvbuf) {
+		fprintf(stderr, "%s: %s: cannot set the receive buffer to %d bytes: %s\n",
+			PROG, nl->what, nl->rcvbuf, nl_geterror(r));
+		return EXIT_FAIL;
+	}
 
 	/* Signals only while waiting in ppoll(): no wake-up is missed. */
 	sigemptyset(&block);
@@ -440,15 +519,22 @@ int vsc_nl_listen(struct vsc_nl *nl, vsc_nl_handler_t handler, void *arg)
 			break;
 		}
 		r = nl_recvmsgs_default(nl->sk);
+		if (nl->gone) {
+			vsc_nl_say_gone(nl);
+			ret = EXIT_GONE;
+			break;
+		}
 		if (ferror(stdout)) {
 			fprintf(stderr, "%s: %s: write error\n", PROG,
 				nl->what);
 			ret = EXIT_FAIL;
 			break;
 		}
+		/* The kernel dropped events: say so in the stream, go on. */
 		if (r == -NLE_NOMEM && errno == ENOBUFS) {
-			fprintf(stderr, "%s: %s: receive buffer overrun, events lost\n",
-				PROG, nl->what);
+			if (nl->lost)
+				nl->lost(nl->arg);
+			fflush(stdout);
 			continue;
 		}
 		if (r < 0 && r != -NLE_AGAIN) {

@@ -17,10 +17,13 @@
 
 /*
  * Called for every message of the family that a request or the monitor
- * receives. Returns 0, or a negative value for a message it could not
+ * receives. Returns 0, VSC_NL_ABORT to end a request after printing why
+ * (out of memory), or another negative value for a message it could not
  * make sense of.
  */
 typedef int (*vsc_nl_handler_t)(struct nl_msg *msg, void *arg);
+
+#define VSC_NL_ABORT	(-2)
 
 struct vsc_nl {
 	struct nl_sock *sk;
@@ -32,6 +35,7 @@ struct vsc_nl {
 	uint32_t seq;
 	bool done;
 	bool malformed;
+	bool aborted;			/* the handler said why it stopped */
 	int error;			/* errno from the kernel, positive */
 	char ext_msg[256];		/* its extack message */
 	char ext_attr[64];		/* the attribute at fault, by name */
@@ -41,6 +45,11 @@ struct vsc_nl {
 	unsigned int nnames;
 	vsc_nl_handler_t handler;
 	void *arg;
+
+	/* Listening. */
+	int rcvbuf;			/* SO_RCVBUF to ask for; 0: 1 MiB */
+	void (*lost)(void *arg);	/* events were dropped (overrun) */
+	bool gone;			/* the family was unregistered */
 };
 
 /*
@@ -69,8 +78,19 @@ int vsc_nl_request(struct vsc_nl *nl, struct nl_msg *msg,
 int vsc_nl_join(struct vsc_nl *nl, const char *group);
 
 /*
+ * Also join the generic netlink controller's "notify" group, so that the
+ * listener learns when the family is unregistered (the module unloaded),
+ * and then make sure it was not already. Returns EXIT_OK, EXIT_GONE
+ * after saying that the family is gone, or EXIT_FAIL after printing why.
+ */
+int vsc_nl_watch_family(struct vsc_nl *nl);
+
+/*
  * Pass every event to @handler, flushing stdout after each, until SIGINT
- * or SIGTERM. Returns EXIT_OK then, EXIT_FAIL on an I/O error.
+ * or SIGTERM. When the socket overran and events were dropped, call
+ * nl->lost (if set) and go on. Returns EXIT_OK on a signal, EXIT_GONE
+ * after saying so when the family was unregistered (watched with
+ * vsc_nl_watch_family()), EXIT_FAIL on an I/O error.
  */
 int vsc_nl_listen(struct vsc_nl *nl, vsc_nl_handler_t handler, void *arg);
 

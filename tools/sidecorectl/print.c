@@ -279,6 +279,18 @@ void pr_flag(const char *key, const char *text, bool v)
 	}
 }
 
+void pr_null(const char *key, const char *text)
+{
+	if (pr_json) {
+		if (key) {
+			json_member(key);
+			fputs("null", stdout);
+		}
+	} else if (text) {
+		fputs(text, stdout);
+	}
+}
+
 void pr_text(const char *fmt, ...)
 {
 	va_list ap;

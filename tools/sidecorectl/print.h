@@ -34,6 +34,12 @@ void pr_float(const char *key, const char *fmt, double v);
 void pr_string(const char *key, const char *fmt, const char *s);
 /* JSON: a boolean always; text: @text only when @v is true. */
 void pr_flag(const char *key, const char *text, bool v);
+/*
+ * A member that does not apply here, or that the kernel did not send:
+ * JSON null, so that an object's members are always the same; @text in
+ * text mode (NULL: nothing).
+ */
+void pr_null(const char *key, const char *text);
 void pr_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Close whatever is still open, so that an error leaves valid JSON. */

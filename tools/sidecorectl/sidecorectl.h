@@ -15,5 +15,6 @@
 #define EXIT_OK		0	/* done */
 #define EXIT_FAIL	1	/* refused, family missing, I/O error */
 #define EXIT_USAGE	2	/* bad command line */
+#define EXIT_GONE	3	/* monitor: the module was unloaded */
 
 #endif /* SIDECORECTL_H */
