@@ -36,9 +36,9 @@ static inline void vsc_page_frag_cache_drain(struct page_frag_cache *nc)
 /*
  * 6.2 split a generic netlink command into a do and a dump entry (struct
  * genl_split_ops), the form the kernel's generator writes. Before, the
- * generated table (manager/netlink-gen.c) is a struct genl_ops one, which
- * has every field it sets; manager/netlink.c folds each command's two
- * entries into one before registering.
+ * control plane's generated table (netlink-gen.c) is a struct genl_ops
+ * one, which has every field it sets; its netlink.c folds each command's
+ * two entries into one before registering.
  */
 #include <net/genetlink.h>
 #ifndef VSC_HAVE_GENL_SPLIT_OPS

@@ -66,7 +66,7 @@ check "... then regenerated (tools/ynl-gen): no drift, and the op is admin-only"
 	regenerated
 
 fresh
-edit manager/policy.c 's/VSC_KNOB(busy_load, 1, 1000)/VSC_KNOB(busy_load, 1, 2000)/'
+edit manager/policy.c 's/K(busy_load,\tBUSY_LOAD,\t1, 1000)/K(busy_load,\tBUSY_LOAD,\t1, 2000)/'
 check "a knob range changed in manager/policy.c only: drift" \
 	drifts 'knob busy_load: manager/policy.c says 1..2000'
 
