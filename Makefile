@@ -9,6 +9,10 @@
 #                        and a KCSAN one (each built once and cached)
 #   make demo            boot the test VM and show the module at work
 #   make install         modules_install + depmod for $(KVER)
+#   make deb             Debian packages vhost-sidecore-dkms and sidecorectl
+#                        (in build/deb/)
+#   make dkms-install    module sources + dkms.conf in
+#                        $(DESTDIR)/usr/src/vhost-sidecore-$(VSC_VERSION)
 #   make unit            host-side unit tests of pure code (no VM)
 #   make style           checkpatch on our kernel sources
 #   make sparse          build the module under sparse (C=2)
@@ -36,7 +40,7 @@ ifeq ($(wildcard $(KDIR)/Makefile),)
     else
       override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
       override KDIR := $(KDIR_AUTO)
-      ifneq ($(filter-out check check-debug demo bench unit style clean tools,$(or $(MAKECMDGOALS),all)),)
+      ifneq ($(filter-out check check-debug deb dkms-install demo bench unit style clean tools,$(or $(MAKECMDGOALS),all)),)
         $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
       endif
     endif
@@ -51,7 +55,7 @@ TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile \
 		$(TOPDIR)/tools/simulate/Makefile)
 
 .PHONY: all module tools check check-debug demo install module-install unit \
-	style sparse clean bench
+	style sparse clean bench deb dkms-install
 
 all: module tools
 
@@ -74,6 +78,24 @@ check:
 check-debug:
 	$(TOPDIR)/tools/check-debug
 
+deb:
+	$(TOPDIR)/tools/mkdeb
+
+# What DKMS needs to build the module: Kbuild, this Makefile and the
+# module's source directories whole (a new object needs no change here),
+# with dkms.conf and VERSION stamped with the version (debian/rules).
+DKMS_SRC_DIRS := vhost_sidecore manager uapi
+DKMS_DEST = $(DESTDIR)/usr/src/vhost-sidecore-$(VSC_VERSION)
+
+dkms-install:
+	install -d $(DKMS_DEST)/tools
+	install -m 0644 $(TOPDIR)/Kbuild $(TOPDIR)/Makefile $(DKMS_DEST)/
+	install -m 0755 $(TOPDIR)/tools/version $(DKMS_DEST)/tools/
+	echo '$(VSC_VERSION)' > $(DKMS_DEST)/VERSION
+	sed 's/#MODULE_VERSION#/$(VSC_VERSION)/' $(TOPDIR)/dkms.conf > $(DKMS_DEST)/dkms.conf
+	cd $(TOPDIR) && find $(DKMS_SRC_DIRS) -type f -name '*.[chS]' \
+		-exec install -D -m 0644 {} $(DKMS_DEST)/{} \;
+
 demo:
 	$(TOPDIR)/tools/demo
 
@@ -88,6 +110,5 @@ sparse:
 
 clean:
 	$(if $(KDIR_ERROR),,$(MAKE) -C $(KDIR) M=$(TOPDIR) clean)
-	$(MAKE) -C $(TOPDIR)/tests/unit clean
-	$(MAKE) -C $(TOPDIR)/selftests clean
+	$(foreach d,$(wildcard $(TOPDIR)/tests/unit $(TOPDIR)/selftests),$(MAKE) -C $(d) clean &&) true
 	$(foreach d,$(TOOLS_DIRS),$(MAKE) -C $(dir $(d)) clean &&) true
