@@ -11,6 +11,7 @@
 #   make install         modules_install + depmod for $(KVER)
 #   make deb             Debian packages vhost-sidecore-dkms and sidecorectl
 #                        (in build/deb/)
+#   make check-deb       install, use and purge them in the test VM
 #   make dkms-install    module sources + dkms.conf in
 #                        $(DESTDIR)/usr/src/vhost-sidecore-$(VSC_VERSION)
 #   make unit            host-side unit tests of pure code (no VM)
@@ -40,7 +41,7 @@ ifeq ($(wildcard $(KDIR)/Makefile),)
     else
       override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
       override KDIR := $(KDIR_AUTO)
-      ifneq ($(filter-out check check-debug deb dkms-install demo bench unit style clean tools,$(or $(MAKECMDGOALS),all)),)
+      ifneq ($(filter-out check check-debug check-deb deb dkms-install demo bench unit style clean tools,$(or $(MAKECMDGOALS),all)),)
         $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
       endif
     endif
@@ -55,7 +56,7 @@ TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile \
 		$(TOPDIR)/tools/simulate/Makefile)
 
 .PHONY: all module tools check check-debug demo install module-install unit \
-	style sparse clean bench deb dkms-install
+	style sparse clean bench deb check-deb dkms-install
 
 all: module tools
 
@@ -80,6 +81,9 @@ check-debug:
 
 deb:
 	$(TOPDIR)/tools/mkdeb
+
+check-deb:
+	$(TOPDIR)/tools/check-deb
 
 # What DKMS needs to build the module: Kbuild, this Makefile and the
 # module's source directories whole (a new object needs no change here),
