@@ -9,6 +9,11 @@
 #                        and a KCSAN one (each built once and cached)
 #   make demo            boot the test VM and show the module at work
 #   make install         modules_install + depmod for $(KVER)
+#   make deb             Debian packages vhost-sidecore-dkms and sidecorectl
+#                        (in build/deb/)
+#   make check-deb       install, use and purge them in the test VM
+#   make dkms-install    module sources + dkms.conf in
+#                        $(DESTDIR)/usr/src/vhost-sidecore-$(VSC_VERSION)
 #   make unit            host-side unit tests of pure code (no VM)
 #   make style           checkpatch on our kernel sources
 #   make sparse          build the module under sparse (C=2)
@@ -39,7 +44,7 @@ ifeq ($(wildcard $(KDIR)/Makefile),)
     else
       override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
       override KDIR := $(KDIR_AUTO)
-      ifneq ($(filter-out check check-debug demo bench unit style clean tools ynl-gen,$(or $(MAKECMDGOALS),all)),)
+      ifneq ($(filter-out check check-debug demo bench unit style clean tools ynl-gen check-deb deb dkms-install,$(or $(MAKECMDGOALS),all)),)
         $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
       endif
     endif
@@ -54,7 +59,7 @@ TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile \
 		$(TOPDIR)/tools/simulate/Makefile)
 
 .PHONY: all module tools check check-debug demo install module-install unit \
-	style sparse clean bench ynl-gen
+	style sparse clean bench ynl-gen deb check-deb dkms-install
 
 all: module tools
 
@@ -77,6 +82,29 @@ check:
 check-debug:
 	$(TOPDIR)/tools/check-debug
 
+deb:
+	$(TOPDIR)/tools/mkdeb
+
+check-deb:
+	$(TOPDIR)/tools/check-deb
+
+# What DKMS needs to build the module: Kbuild, this Makefile, the entry
+# point (main.c) and the module's source directories whole (a new object
+# needs no change here),
+# with dkms.conf and VERSION stamped with the version (debian/rules).
+DKMS_SRC_DIRS := vhost_sidecore manager uapi
+DKMS_DEST = $(DESTDIR)/usr/src/vhost-sidecore-$(VSC_VERSION)
+
+dkms-install:
+	install -d $(DKMS_DEST)/tools
+	install -m 0644 $(TOPDIR)/Kbuild $(TOPDIR)/Makefile $(wildcard $(TOPDIR)/*.c) \
+		$(DKMS_DEST)/
+	install -m 0755 $(TOPDIR)/tools/version $(DKMS_DEST)/tools/
+	echo '$(VSC_VERSION)' > $(DKMS_DEST)/VERSION
+	sed 's/#MODULE_VERSION#/$(VSC_VERSION)/' $(TOPDIR)/dkms.conf > $(DKMS_DEST)/dkms.conf
+	cd $(TOPDIR) && find $(DKMS_SRC_DIRS) -type f -name '*.[chS]' \
+		-exec install -D -m 0644 {} $(DKMS_DEST)/{} \;
+
 demo:
 	$(TOPDIR)/tools/demo
 
@@ -95,6 +123,5 @@ sparse:
 
 clean:
 	$(if $(KDIR_ERROR),,$(MAKE) -C $(KDIR) M=$(TOPDIR) clean)
-	$(MAKE) -C $(TOPDIR)/tests/unit clean
-	$(MAKE) -C $(TOPDIR)/selftests clean
+	$(foreach d,$(wildcard $(TOPDIR)/tests/unit $(TOPDIR)/selftests),$(MAKE) -C $(d) clean &&) true
 	$(foreach d,$(TOOLS_DIRS),$(MAKE) -C $(dir $(d)) clean &&) true
