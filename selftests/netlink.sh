@@ -69,9 +69,14 @@ raw_refused() {
 	[[ "$out" =~ ^error\ $1:\ .+ ]] && { [ $# -lt 3 ] || [ "$(sysfs "$2")" = "$3" ]; }
 }
 # policy_refused ERRNO TEXT [FILE VALUE]: the last raw request failed with
-# ERRNO and the policy's TEXT; the sysfs FILE still holds VALUE
+# ERRNO and the policy's TEXT (and the attribute it blamed, if it did);
+# the sysfs FILE still holds VALUE
 policy_refused() {
-	[ "$out" = "error $1: $2" ] && { [ $# -lt 4 ] || [ "$(sysfs "$3")" = "$4" ]; }
+	case $out in
+	"error $1: $2" | "error $1: $2 (attribute "[0-9]*")") ;;
+	*) return 1 ;;
+	esac
+	[ $# -lt 4 ] || [ "$(sysfs "$3")" = "$4" ]
 }
 raw $CMD_CONFIG_SET 99:u32:1 $A_BUSY_LOAD:u32:300
 check "config-set with an attribute type the family does not have: EINVAL with why, nothing changes" \

@@ -391,10 +391,13 @@ if [ "$traffic" = 1 ]; then
 	idle=$(ctl -j -s -i 1 core show | jq -c '.[] | select(.cpu == 1)')
 	total=$(ctl -j -s core show | jq -c '.[] | select(.cpu == 1)')
 	diag "core 1 over 1 s: $idle; since load: $total"
-	check "core show -s -i 1 after the traffic: packets_per_s 0 and busy_pct 0, while the totals since load are not" \
+	idle_rates_zero() {
 		jq -en --argjson i "$idle" --argjson t "$total" \
 			'$i.packets_per_s == 0 and $i.busy_pct == 0 and $t.packets > 0 and $t.busy_pct > 0' \
 			> /dev/null
+	}
+	check "core show -s -i 1 after the traffic: packets_per_s 0 and busy_pct 0, while the totals since load are not" \
+		idle_rates_zero
 else
 	skip "dev show -s -d under traffic: no vgstream or tun"
 	skip "core show -s -d under traffic: no vgstream or tun"
