@@ -25,27 +25,11 @@ tmp=$VSC_TMP
 tap_header 13
 ctl() { "$CTL" "$@"; }
 sysfs() { cat "$SYS/$1"; }
-# vq0_mode: where vq 0 of the device runs (debugfs)
-vq0_mode() { awk -v i="$id" '$1 == i && $4 == 0 { print $5 }' $DBG/vqs; }
-# new_log: kernel log lines since the last call
-log_seen=$(dmesg | wc -l)
-new_log() {
-	local n
-	n=$(dmesg | wc -l)
-	dmesg | tail -n +$((log_seen + 1)) | head -n $((n - log_seen))
-	log_seen=$n
-}
+new_log_start
 
 # A device with an owner: a process holding the node after SET_OWNER,
 # its vq 0 moved by hand to the sidecore on CPU 1.
-python3 -c 'import os, fcntl, time
-fd = os.open("/dev/vhost-sidecore-net", os.O_RDWR)
-fcntl.ioctl(fd, 0xAF01)
-print(os.getpid(), flush=True)
-time.sleep(3600)' > "$tmp/owner" &
-owner=$!
-for _ in $(seq 100); do [ -s "$tmp/owner" ] && break; sleep 0.1; done
-id=$(awk -v p="$owner" '$2 == p { print $1; exit }' $DBG/vqs)
+owned_device
 diag "device $id, owner $owner"
 echo ondemand > $SYS/policy
 echo 1 > $SYS/cpus

@@ -490,7 +490,6 @@ EOF
 	return $bad
 }
 # vq0_mode: where vq 0 of the device runs (debugfs)
-vq0_mode() { awk -v i="$id" '$1 == i && $4 == 0 { print $5 }' $DBG/vqs; }
 # sysfs_refused WRAPPER: writes to the placement files, to a knob and to
 # vq_move are refused (EACCES or EPERM) and change nothing
 sysfs_refused() {

@@ -209,6 +209,32 @@ wait_genl_socket() {
 # initial one) and as root without CAP_NET_ADMIN (dropped from the
 # bounding, inheritable and ambient sets, so exec cannot regain it).
 VSC_UNPRIVILEGED="as_nobody as_userns as_no_net_admin"
+# new_log: kernel log lines since the previous call (the first call: since
+# new_log_start)
+new_log_start() { log_seen=$(dmesg | wc -l); }
+new_log() {
+	local n
+	n=$(dmesg | wc -l)
+	dmesg | tail -n +$((log_seen + 1)) | head -n $((n - log_seen))
+	log_seen=$n
+}
+
+# vq0_mode: where vq 0 of device $id runs (debugfs)
+vq0_mode() { awk -v i="$id" '$1 == i && $4 == 0 { print $5 }' /sys/kernel/debug/vhost_sidecore/vqs; }
+
+# owned_device: a python process holding the device node after SET_OWNER,
+# its pid in $owner (printed to $VSC_TMP/owner), the device's id in $id
+owned_device() {
+	python3 -c 'import os, fcntl, time
+fd = os.open("/dev/vhost-sidecore-net", os.O_RDWR)
+fcntl.ioctl(fd, 0xAF01)
+print(os.getpid(), flush=True)
+time.sleep(3600)' > "$VSC_TMP/owner" &
+	owner=$!
+	for _ in $(seq 100); do [ -s "$VSC_TMP/owner" ] && break; sleep 0.1; done
+	id=$(awk -v p="$owner" '$2 == p { print $1; exit }' /sys/kernel/debug/vhost_sidecore/vqs)
+}
+
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 as_userns() { unshare --user --map-root-user -- "$@"; }
 as_no_net_admin() {
