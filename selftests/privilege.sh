@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # One privilege model (Documentation/usage.rst, "Who may do what"). For
 # root in a user namespace and for root without CAP_NET_ADMIN: every sysfs
-# write is EPERM with a log line and changes nothing; config-set, vq-move
-# and dev-get (which shows the owners) are EPERM; config-get and core-get
-# (what sysfs shows everyone) work, for nobody too. The owner pid of
+# write is EPERM with a log line and changes nothing; config-set, vq-move,
+# dev-get (which shows the owners) and the monitor group are EPERM to
+# sidecorectl; config-get and core-get (what sysfs shows everyone) work,
+# for nobody too. The owner pid of
 # dev-get is the reader's pid namespace's number, 0 where the reader
 # cannot see the owner, and 0 once the owner has exited, also when its
 # number has been given to another process.
@@ -79,9 +80,10 @@ sysfs_eperm() {
 	return $bad
 }
 
-# netlink_split WRAPPER: config-set, vq-move and dev-get are EPERM (exit
-# 1) and change nothing; config-get agrees with sysfs, core-get shows the
-# sidecore on CPU 1.
+# netlink_split WRAPPER: sidecorectl's config set, vq move, dev show,
+# status (it lists the devices) and monitor are EPERM (exit 1) and change
+# nothing; config show agrees with sysfs, core show shows the sidecore on
+# CPU 1.
 netlink_split() {
 	local who=$1 c out rc bad=0 dwell
 	runs_as "$who" || return 1
@@ -97,6 +99,8 @@ config set dwell_ms 123
 vq move $id 0 ondemand
 dev show
 dev show $id
+status
+monitor
 EOF
 	[ "$(sysfs manager/dwell_ms)/$(vq0_mode)" = "$dwell/sidecore:1" ] ||
 		{ diag "$who changed something: dwell_ms $(sysfs manager/dwell_ms), vq 0 $(vq0_mode)"; bad=1; }
@@ -112,11 +116,11 @@ EOF
 for who in as_userns as_no_net_admin; do
 	check "$who: sysfs writes to policy, cpus, sidecores, a knob and vq_move: EPERM, logged, nothing changes" \
 		sysfs_eperm "$who"
-	check "$who: config-set, vq-move, dev-get EPERM; config-get and core-get work" \
+	check "$who: config set, vq move, dev show, status, monitor EPERM; config show and core show work" \
 		netlink_split "$who"
 done
 # nobody cannot open the files for writing (mode 0644): netlink only.
-check "as_nobody: config-set, vq-move, dev-get EPERM; config-get and core-get work" \
+check "as_nobody: config set, vq move, dev show, status, monitor EPERM; config show and core show work" \
 	netlink_split as_nobody
 
 # owner_of DEV [WRAPPER...]: the owner pid of DEV in dev show, run under

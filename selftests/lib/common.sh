@@ -22,6 +22,9 @@ tap_failed=0
 tap_skipped=0
 tap_planned=""
 tap_plan_shown=0
+# When the last result came (us): each result is followed by the seconds
+# since the one before (where a test spends its time under TCG).
+tap_last=${EPOCHREALTIME/./}
 
 # tap_header [N]: the TAP header, and the plan if N is given. The plan
 # line itself comes out just before the first result, so a test may still
@@ -39,10 +42,19 @@ tap_show_plan() {
 
 diag() { echo "# $*"; }
 
+# tap_took: a diagnostic with the time since the previous result
+tap_took() {
+	local now=${EPOCHREALTIME/./} d
+	d=$(( (now - tap_last) / 10000 ))
+	tap_last=$now
+	printf '# %d.%02d s\n' $((d / 100)) $((d % 100))
+}
+
 ok() {
 	tap_show_plan
 	tap_num=$((tap_num + 1))
 	echo "ok $tap_num $*"
+	tap_took
 }
 
 not_ok() {
@@ -50,6 +62,7 @@ not_ok() {
 	tap_num=$((tap_num + 1))
 	tap_failed=$((tap_failed + 1))
 	echo "not ok $tap_num $*"
+	tap_took
 }
 
 skip() {
@@ -57,6 +70,7 @@ skip() {
 	tap_num=$((tap_num + 1))
 	tap_skipped=$((tap_skipped + 1))
 	echo "ok $tap_num # SKIP $*"
+	tap_took
 }
 
 # check "description" command...: one TAP line from a command's status
@@ -191,13 +205,13 @@ vsc_ensure_loaded() {
 wait_genl_socket() {
 	local i
 	for ((i = 0; i < $2; i++)); do
-		awk -v p="$1" '$2 == 16 && $3 == p { f = 1 } END { exit !f }' /proc/net/netlink &&
+		awk -v p="$1" '$2 == 16 && $3 % 4194304 == p { f = 1 } END { exit !f }' /proc/net/netlink &&
 			break
 		sleep 0.1
 	done
 	[ "$i" -lt "$2" ] || return 1
 	for ((i = 0; i < 50; i++)); do
-		awk -v p="$1" '$2 == 16 && $3 == p && $4 != "00000000" { f = 1 } END { exit !f }' \
+		awk -v p="$1" '$2 == 16 && $3 % 4194304 == p && $4 != "00000000" { f = 1 } END { exit !f }' \
 			/proc/net/netlink && return 0
 		sleep 0.1
 	done

@@ -6,6 +6,9 @@ For tests that need what no well-behaved client sends: attribute types the
 family does not know, attributes of the wrong size, attributes on a dump.
 
   genl_raw.py FAMILY CMD [--dump] [ATTR...]
+  genl_raw.py FAMILY -     requests from stdin, "CMD [--dump] [ATTR...]"
+                           one per line, an answer line each (flushed):
+                           one Python start for many (seconds under TCG)
 
 ATTR is TYPE:u32:VALUE, TYPE:u64:VALUE, TYPE:str:TEXT or TYPE:raw:HEX.
 Prints one line, "ok N" (N reply messages) or "error ERRNO-NAME: EXTACK",
@@ -128,25 +131,38 @@ def encode(spec):
     raise ValueError(kind)
 
 
+def answer(g, fam, words):
+    """One request (CMD [--dump] [ATTR...]); its answer line."""
+    args = [a for a in words if a != "--dump"]
+    payload = b"".join(encode(a) for a in args[1:])
+    replies, err, text = g.request(fam, int(args[0], 0),
+                                   NLM_F_DUMP if "--dump" in words else 0,
+                                   payload)
+    if err:
+        return "error %s: %s" % (errno.errorcode.get(err, str(err)), text)
+    return "ok %d" % len(replies)
+
+
 def main(argv):
     args = [a for a in argv[1:] if a != "--dump"]
     if len(args) < 2 or "-h" in args or "--help" in args:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     try:
-        payload = b"".join(encode(a) for a in args[2:])
         g = Genl()
         fam = g.resolve(args[0])
-        replies, err, text = g.request(fam, int(args[1], 0),
-                                       NLM_F_DUMP if "--dump" in argv else 0,
-                                       payload)
+        if args[1] != "-":
+            print(answer(g, fam, argv[2:]))
+            return 0
+        for line in sys.stdin:
+            try:
+                out = answer(g, fam, line.split())
+            except (ValueError, IndexError) as e:
+                out = "genl_raw.py: bad request %r: %s" % (line.strip(), e)
+            print(out, flush=True)
     except (ValueError, OSError) as e:
         print("genl_raw.py: %s" % e, file=sys.stderr)
         return 2
-    if err:
-        print("error %s: %s" % (errno.errorcode.get(err, str(err)), text))
-    else:
-        print("ok %d" % len(replies))
     return 0
 
 
