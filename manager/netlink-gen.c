@@ -9,7 +9,7 @@
 #include "netlink-gen.h"
 
 #include <uapi/linux/vhost_sidecore.h>
-#include <vhost_sidecore/compat.h>
+#include <manager/compat-nl.h>
 
 /* Integer value ranges */
 static const struct netlink_range_validation vhost_sidecore_a_config_busy_pps_range = {

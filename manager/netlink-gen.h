@@ -10,7 +10,7 @@
 #include <net/genetlink.h>
 
 #include <uapi/linux/vhost_sidecore.h>
-#include <vhost_sidecore/compat.h>
+#include <manager/compat-nl.h>
 
 /* Ops table for vhost_sidecore */
 extern const struct genl_split_ops vhost_sidecore_nl_ops[6];

@@ -20,7 +20,7 @@
 #include <net/genetlink.h>
 #include <linux/vhost_sidecore.h>
 
-#include "vhost_sidecore/compat.h"
+#include "compat-nl.h"
 #include "vhost_sidecore/dev.h"
 #include "vhost_sidecore/exec.h"
 #include "vhost_sidecore/sidecore.h"
@@ -551,8 +551,8 @@ static const struct genl_multicast_group vsc_nl_mcgrps[] = {
 #ifndef VSC_HAVE_GENL_SPLIT_OPS
 /*
  * Before 6.2 a command is one struct genl_ops, its doit and dumpit sharing
- * one policy, and the generated table's type is that (compat.h). Fold each
- * command's do and dump entries into one. A dump then parses with its
+ * one policy, and the generated table's type is that (compat-nl.h). Fold
+ * each command's do and dump entries into one. A dump then parses with its
  * do's policy: the only dump of ours (dev-get) refuses any attribute
  * itself.
  */

@@ -33,31 +33,4 @@ static inline void vsc_page_frag_cache_drain(struct page_frag_cache *nc)
 #endif
 }
 
-/*
- * 6.2 split a generic netlink command into a do and a dump entry (struct
- * genl_split_ops), the form the kernel's generator writes. Before, the
- * control plane's generated table (netlink-gen.c) is a struct genl_ops
- * one, which has every field it sets; its netlink.c folds each command's
- * two entries into one before registering.
- */
-#include <net/genetlink.h>
-#ifndef VSC_HAVE_GENL_SPLIT_OPS
-#define genl_split_ops genl_ops
-#endif
-
-/*
- * 6.2 made a policy's pointer to a full u32 range const, and the generated
- * ranges are const. Before, the range (only ever read) goes in with the
- * qualifier cast away.
- */
-#include <net/netlink.h>
-#ifndef VSC_HAVE_NLA_CONST_RANGE
-#undef NLA_POLICY_FULL_RANGE
-#define NLA_POLICY_FULL_RANGE(tp, r) {					\
-	.type = NLA_ENSURE_UINT_OR_BINARY_TYPE(tp),			\
-	.validation_type = NLA_VALIDATE_RANGE_PTR,			\
-	.range = (struct netlink_range_validation *)(r),		\
-}
-#endif
-
 #endif /* VSC_COMPAT_H */
