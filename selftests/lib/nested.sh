@@ -12,7 +12,12 @@
 #                                    prints "VSC-GUEST: DONE", powers off
 #   nested_start NAME VHOSTDEV TAP MAC IP PEER [MEM] [EXTRA_APPEND]
 #                                    start QEMU in the background; sets
-#                                    NESTED_PID[NAME], log in $NESTED_DIR
+#                                    NESTED_PID[NAME], log in $NESTED_DIR;
+#                                    NESTED_SMP vCPUs (default 1);
+#                                    NESTED_QUEUES=N > 1: N queue pairs,
+#                                    through tools/sidecorectl/sidecore-launch
+#                                    (TAP: a multiqueue tap, or a name
+#                                    for a new one)
 #   nested_wait NAME MARKER SECS     wait for a console line
 #   nested_stop NAME                 wait for power-off (or kill); QEMU's
 #                                    exit status
@@ -55,11 +60,16 @@ nested_initrd() {
 		esac
 		basename "$m" >> "$dir/modules.order"
 	done
-	# iperf3 and every library it needs, at the same paths.
-	cp "$(command -v iperf3)" "$dir/usr/bin/iperf3"
-	for lib in $(ldd "$(command -v iperf3)" | grep -o '/[^ ]*'); do
-		mkdir -p "$dir$(dirname "$lib")"
-		cp -L "$lib" "$dir$lib"
+	# iperf3 (and NESTED_BINS, more host programs) and every library
+	# they need, at the same paths.
+	for b in iperf3 ${NESTED_BINS:-}; do
+		b=$(command -v "$b") || continue
+		mkdir -p "$dir$(dirname "$b")"
+		cp "$b" "$dir$b"
+		for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
+			mkdir -p "$dir$(dirname "$lib")"
+			cp -L "$lib" "$dir$lib"
+		done
 	done
 	# udpseq (selftests/udpseq.c, static): numbered UDP streams.
 	[ ! -x "$VSC_TOP/selftests/udpseq" ] ||
@@ -103,25 +113,34 @@ EOF
 # nested_start NAME VHOSTDEV TAP MAC IP PEER [MEM] [EXTRA_APPEND]
 nested_start() {
 	local name=$1 vdev=$2 tap=$3 mac=$4 ip=$5 peer=$6 mem=${7:-256}
-	local extra=${8:-} fd
+	local extra=${8:-} fd q=${NESTED_QUEUES:-1} net=() pre=()
 	mkdir -p "$NESTED_DIR"
 	: > "$NESTED_DIR/$name.log"
-	# Open the vhost device on a fresh fd and hand it to QEMU.
-	exec {fd}<>"$vdev" || return 1
+	if [ "$q" -gt 1 ]; then
+		# N queue pairs: the launcher opens the tap's queues and the
+		# device N times and adds the -netdev (id net0).
+		pre=("$VSC_TOP/tools/sidecorectl/sidecore-launch" -q "$q" -t "$tap" -d "$vdev" --)
+		net=(-device "virtio-net-pci,netdev=net0,mac=$mac,mq=on,vectors=$((2 * q + 2))")
+	else
+		# Open the vhost device on a fresh fd and hand it to QEMU.
+		exec {fd}<>"$vdev" || return 1
+		net=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostfd=$fd"
+		     -device "virtio-net-pci,netdev=n0,mac=$mac")
+	fi
 	local accel cpu=qemu64
 	# Not "-cpu host": the xsave layout TCG emulates makes the guest
 	# kernel WARN in fpu__init_system_xstate().
 	accel=$(nested_accel)
-	qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 1 -m "$mem" \
+	"${pre[@]}" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
+		-smp "${NESTED_SMP:-1}" -m "$mem" \
 		-nodefaults -no-reboot -display none -monitor none \
 		-serial "file:$NESTED_DIR/$name.log" \
 		-kernel "/boot/vmlinuz-$NESTED_KVER" -initrd "$NESTED_DIR/initrd.gz" \
 		-append "console=ttyS0 panic=-1 net.ifnames=0 mitigations=off vsc.ip=$ip vsc.peer=$peer $extra" \
-		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostfd=$fd" \
-		-device "virtio-net-pci,netdev=n0,mac=$mac" \
+		"${net[@]}" \
 		> "$NESTED_DIR/$name.qemu.log" 2>&1 &
 	NESTED_PID[$name]=$!
-	exec {fd}>&-
+	[ -z "$fd" ] || exec {fd}>&-
 }
 
 nested_wait() {
