@@ -120,14 +120,9 @@ check "cpus longer than 4096 characters (${#long}): EINVAL from the policy, noth
 
 ynl doit config-set '{"interval-ms": 50, "dwell-ms": 500}'
 
-# A device with an owner: a process holding the node after SET_OWNER.
-python3 -c 'import os, fcntl, sys, time
-fd = os.open("/dev/vhost-sidecore-net", os.O_RDWR)
-fcntl.ioctl(fd, 0xAF01)
-print(os.getpid(), flush=True)
-time.sleep(3600)' > "$VSC_TMP/owner" &
-owner=$!
-for _ in $(seq 50); do [ -s "$VSC_TMP/owner" ] && break; sleep 0.1; done
+# A device with an owner: a process holding the node after SET_OWNER
+# (common.sh: sets owner and id).
+owned_device
 ynl dumpit dev-get
 devs=$out
 diag "dev-get dump: $devs"

@@ -147,15 +147,9 @@ check "config set of all 16 keys in one call reads back in config show and sysfs
 # shellcheck disable=SC2086
 ctl config set $defaults
 
-# A device with an owner: a process holding the node after SET_OWNER.
-python3 -c 'import os, fcntl, time
-fd = os.open("/dev/vhost-sidecore-net", os.O_RDWR)
-fcntl.ioctl(fd, 0xAF01)
-print(os.getpid(), flush=True)
-time.sleep(3600)' > "$tmp/owner" &
-owner=$!
-for _ in $(seq 100); do [ -s "$tmp/owner" ] && break; sleep 0.1; done
-id=$(awk -v p="$owner" '$2 == p { print $1; exit }' $DBG/vqs)
+# A device with an owner: a process holding the node after SET_OWNER
+# (common.sh: sets owner and id).
+owned_device
 diag "device $id, owner $owner"
 
 # dev_agrees JSON-OBJECT: a device as sidecorectl shows it against debugfs
