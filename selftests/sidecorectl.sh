@@ -305,10 +305,11 @@ events_keyed() {
 check "monitor -j: every vq-move and core-state event has all its members" events_keyed
 
 # Traffic: a userspace guest streams through a device of its own, both
-# vqs polled by sidecore 1.
+# vqs polled by sidecore 1, until the checks that need it are done (it
+# is stopped then; on a debug kernel on a busy host they take minutes).
 traffic=0
 if [ -x "$VGS" ] && modprobe tun 2> /dev/null; then
-	"$VGS" -T 120 -t 20000 -i vgctl0 -s 3 > "$tmp/vgs" 2>&1 &
+	"$VGS" -T 1200 -t 20000 -i vgctl0 -s 3 > "$tmp/vgs" 2>&1 &
 	vgs=$!
 	for _ in $(seq 200); do
 		vid=$(awk -v p="$vgs" '$2 == p { print $1; exit }' $DBG/vqs)
