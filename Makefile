@@ -7,6 +7,8 @@
 #   make check           install what tests need, build, run every test
 #   make check-debug     the tests on a KASAN/lockdep/kmemleak/UBSAN kernel
 #                        and a KCSAN one (each built once and cached)
+#   make check-qemu      the QEMU guest tests make check leaves out for time
+#                        (multiqueue, vIOMMU), on the default test kernel
 #   make demo            boot the test VM and show the module at work
 #   make install         modules_install + depmod for $(KVER)
 #   make deb             Debian packages vhost-sidecore-dkms and sidecorectl
@@ -44,7 +46,7 @@ ifeq ($(wildcard $(KDIR)/Makefile),)
     else
       override KVER := $(patsubst linux-headers-%,%,$(notdir $(KDIR_AUTO)))
       override KDIR := $(KDIR_AUTO)
-      ifneq ($(filter-out check check-debug demo bench unit style clean tools ynl-gen check-deb deb dkms-install,$(or $(MAKECMDGOALS),all)),)
+      ifneq ($(filter-out check check-debug check-qemu demo bench unit style clean tools ynl-gen check-deb deb dkms-install,$(or $(MAKECMDGOALS),all)),)
         $(info vhost-sidecore: no build tree for the running kernel; using $(KDIR))
       endif
     endif
@@ -58,7 +60,7 @@ export VSC_VERSION
 TOOLS_DIRS := $(wildcard $(TOPDIR)/tools/sidecorectl/Makefile \
 		$(TOPDIR)/tools/simulate/Makefile)
 
-.PHONY: all module tools check check-debug demo install module-install unit \
+.PHONY: all module tools check check-debug check-qemu demo install module-install unit \
 	style sparse clean bench ynl-gen deb check-deb dkms-install
 
 all: module tools
@@ -81,6 +83,14 @@ check:
 
 check-debug:
 	$(TOPDIR)/tools/check-debug
+
+# Nested QEMU guests under TCG take minutes each: these are run before a
+# change to what they cover is called done, not on every make check.
+QEMU_TESTS := qemu_mq.sh qemu_viommu.sh
+check-qemu:
+	VSC_CHECK_KERNELS="$$($(TOPDIR)/tools/vmtest --print-kernel)" \
+	VSC_CHECK_TESTS="$(QEMU_TESTS)" VSC_CHECK_VM_TIMEOUT=7200 \
+		$(TOPDIR)/tools/check
 
 deb:
 	$(TOPDIR)/tools/mkdeb

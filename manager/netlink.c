@@ -91,6 +91,8 @@ static int vsc_nl_fill_vq(struct sk_buff *skb, struct vsc_net_vq *nvq)
 			      st.weight_exits, VHOST_SIDECORE_A_VQ_PAD) ||
 	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_ERRORS, st.errors,
 			      VHOST_SIDECORE_A_VQ_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SIDECORE_A_VQ_IOTLB_MISSES,
+			      st.iotlb_misses, VHOST_SIDECORE_A_VQ_PAD) ||
 	    (READ_ONCE(nvq->sock) &&
 	     nla_put_flag(skb, VHOST_SIDECORE_A_VQ_BACKEND)) ||
 	    (READ_ONCE(vq->handoff) &&

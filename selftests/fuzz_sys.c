@@ -254,7 +254,8 @@ static const int A_OPEN[] = { ENOMEM, EBUSY, EMFILE, ENFILE, 0 };
 static const int A_SET_OWNER[] = { EBUSY, ENOMEM, 0 };
 static const int A_RESET_OWNER[] = { EPERM, 0 };
 static const int A_GET_U64[] = { EPERM, EFAULT, 0 };
-static const int A_SET_FEAT[] = { EPERM, EFAULT, EOPNOTSUPP, 0 };
+/* EBUSY: ACCESS_PLATFORM toggled under a backend; ENOMEM: a new IOTLB. */
+static const int A_SET_FEAT[] = { EPERM, EFAULT, EOPNOTSUPP, EBUSY, ENOMEM, 0 };
 static const int A_MEM[] = { EPERM, EFAULT, EOPNOTSUPP, E2BIG, ENOMEM, EINVAL, 0 };
 static const int A_LOG_BASE[] = { EPERM, EFAULT, 0 };
 static const int A_LOG_FD[] = { EPERM, EFAULT, EBADF, EINVAL, 0 };
@@ -265,7 +266,9 @@ static const int A_VR_FILE[] = { EPERM, EFAULT, ENOBUFS, EBADF, EINVAL, 0 };
 static const int A_VR_BUSY[] = { EPERM, EFAULT, ENOBUFS, EINVAL, 0 };
 static const int A_BACKEND[] = { EPERM, EFAULT, ENOBUFS, ENOTSOCK, EINVAL, ENOMEM, 0 };
 static const int A_UNKNOWN[] = { EPERM, EFAULT, ENOBUFS, ENOTTY, 0 };
-static const int A_RW[] = { EINVAL, EBADF, 0 };
+/* IOTLB messages: reads are non-blocking here (EAGAIN: no miss). */
+static const int A_READ[] = { EPERM, EINVAL, EAGAIN, EFAULT, EBADF, 0 };
+static const int A_WRITE[] = { EPERM, EINVAL, EFAULT, ENOMEM, EBADF, 0 };
 static const int A_RMMOD[] = { EAGAIN, EBUSY, 0 };
 static const int A_SYSFS[] = { EINVAL, ERANGE, EBUSY, ENOENT, ENOSPC, ENOMEM, 0 };
 static const int A_NETLINK[] = { EINVAL, ERANGE, EBUSY, ENOENT, ENOSPC, ENOMEM,
@@ -1470,7 +1473,7 @@ static void do_unknown_ioctl(struct sctx *s, struct rng *r, int slot)
 
 static void do_rw(struct sctx *s, struct rng *r, int slot, bool wr)
 {
-	struct call c = { .allowed = A_RW, .must_fail = true };
+	struct call c = { .allowed = wr ? A_WRITE : A_READ };
 	union {
 		struct vhost_msg v1;
 		struct vhost_msg_v2 v2;
@@ -1478,7 +1481,7 @@ static void do_rw(struct sctx *s, struct rng *r, int slot, bool wr)
 	} m;
 	size_t len;
 	long ret;
-	int e;
+	int e, fl;
 	unsigned int i;
 
 	for (i = 0; i < sizeof(m.raw); i++)
@@ -1501,6 +1504,34 @@ static void do_rw(struct sctx *s, struct rng *r, int slot, bool wr)
 		len = rng_below(r, sizeof(m.raw) + 1);
 	DESC(&c, "%s dev%d %zu bytes (vhost_msg%s)", wr ? "write" : "read", slot,
 	     len, len == sizeof(m.v2) ? "_v2" : "");
+	if (wr) {
+		/*
+		 * The owner is checked once the message is whole: a known
+		 * layout, long enough, address space 0 (both are 72 bytes).
+		 */
+		bool whole = len >= sizeof(m.v2) &&
+			     (m.v1.type == VHOST_IOTLB_MSG ||
+			      (m.v2.type == VHOST_IOTLB_MSG_V2 && !m.v2.asid));
+
+		c.must_fail = !whole;
+		c.want = whole ? owner_want(s, slot, K_NEEDS_OWNER) : 0;
+	} else {
+		/* Only the owner reads misses; a buffer takes a message. */
+		c.must_fail = len < sizeof(m.v2);
+		c.want = owner_want(s, slot, K_NEEDS_OWNER);
+		/*
+		 * Never wait for a miss: left set (a restore could race
+		 * with another thread's read of the same file).
+		 */
+		fcntl(s->d[slot].fd, F_SETFL,
+		      fcntl(s->d[slot].fd, F_GETFL) | O_NONBLOCK);
+	}
+	/* Not open for it (or not open at all): the VFS says EBADF first. */
+	fl = fcntl(s->d[slot].fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == (wr ? O_RDONLY : O_WRONLY)) {
+		c.must_fail = true;
+		c.want = 0;
+	}
 	prog_begin(cur_op, c.what);
 	ret = wr ? write(s->d[slot].fd, &m, len) : read(s->d[slot].fd, &m, len);
 	e = errno;

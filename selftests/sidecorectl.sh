@@ -45,7 +45,7 @@ has_keys() {
 }
 VQ_KEYS="index mode cpu handed_off broken"
 VQ_STATS="packets bytes kicks signals drops handoffs run_ns_max run_frames_max"
-VQ_DETAILS="backend runs run_ns empty_runs weight_exits errors"
+VQ_DETAILS="backend runs run_ns empty_runs weight_exits errors iotlb_misses"
 CORE_KEYS="cpu state vqs"
 CORE_STATS="busy_ns idle_ns busy_pct packets mm_switches"
 CORE_DETAILS="passes empty_polls runs sleeps sleep_ns"
@@ -348,7 +348,7 @@ details_ok() {
 				{ diag "vq $vq $k $v not between debugfs readings"; bad=1; }
 		done
 	done
-	ctl -s -d dev show "$vid" | grep -qE '^[[:space:]]+backend yes runs [0-9]+ run_ns [0-9]+ empty_runs [0-9]+ weight_exits [0-9]+ errors 0$' ||
+	ctl -s -d dev show "$vid" | grep -qE '^[[:space:]]+backend yes runs [0-9]+ run_ns [0-9]+ empty_runs [0-9]+ weight_exits [0-9]+ errors 0 iotlb_misses 0$' ||
 		{ diag "text: $(ctl -s -d dev show "$vid")"; bad=1; }
 	return $bad
 }

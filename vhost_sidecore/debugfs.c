@@ -23,7 +23,7 @@ static int vsc_vqs_show(struct seq_file *m, void *v)
 	struct vsc_dev *dev;
 	int i;
 
-	seq_puts(m, "dev owner comm vq mode backend broken packets bytes kicks signals runs run_ns empty_runs weight_exits drops errors handoff handoffs run_ns_max run_frames_max\n");
+	seq_puts(m, "dev owner comm vq mode backend broken packets bytes kicks signals runs run_ns empty_runs weight_exits drops errors handoff handoffs run_ns_max run_frames_max iotlb_misses\n");
 	/* vq->sc stays valid while vsc_exec_lock is held. */
 	mutex_lock(&vsc_devices_lock);
 	mutex_lock(&vsc_exec_lock);
@@ -38,7 +38,7 @@ static int vsc_vqs_show(struct seq_file *m, void *v)
 				snprintf(mode, sizeof(mode), "sidecore:%d",
 					 sc->cpu);
 			vsc_stats_read(&nvq->vq.stats, &st);
-			seq_printf(m, "%d %d %s %d %s %d %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %d %llu %llu %llu\n",
+			seq_printf(m, "%d %d %s %d %s %d %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %d %llu %llu %llu %llu\n",
 				   dev->id,
 				   vsc_dev_owner_nr(dev, task_active_pid_ns(current)),
 				   dev->owner_comm[0] ? dev->owner_comm : "-",
@@ -49,7 +49,8 @@ static int vsc_vqs_show(struct seq_file *m, void *v)
 				   st.runs, st.run_ns, st.empty_runs,
 				   st.weight_exits, st.drops, st.errors,
 				   READ_ONCE(nvq->vq.handoff), st.handoffs,
-				   st.run_ns_max, st.run_frames_max);
+				   st.run_ns_max, st.run_frames_max,
+				   st.iotlb_misses);
 		}
 	}
 	mutex_unlock(&vsc_exec_lock);

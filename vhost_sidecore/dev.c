@@ -2,8 +2,9 @@
 /*
  * The device: one per open file, speaking the vhost-net ioctl ABI.
  *
- * Locking: dev->mutex serialises every ioctl and teardown; each vq's
- * mutex is taken inside it to change what the vq's handler reads.
+ * Locking: dev->mutex serialises every ioctl, IOTLB message and
+ * teardown; each vq's mutex is taken inside it (in index order when
+ * several are) to change what the vq's handler reads.
  *
  * Copyright (C) 2026 The vhost-sidecore authors
  */
@@ -17,10 +18,13 @@
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
+#include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/vhost.h>
+#include <linux/vhost_iotlb.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
@@ -36,6 +40,11 @@ static unsigned short max_mem_regions = 64;
 module_param(max_mem_regions, ushort, 0444);
 MODULE_PARM_DESC(max_mem_regions,
 		 "Maximum number of memory regions in a memory table (default 64)");
+
+static unsigned int max_iotlb_entries = 2048;
+module_param(max_iotlb_entries, uint, 0444);
+MODULE_PARM_DESC(max_iotlb_entries,
+		 "Translations a device's IOTLB caches; the oldest goes first (default 2048)");
 
 static struct vsc_memtable *vsc_memtable_alloc(u32 n)
 {
@@ -71,6 +80,8 @@ int vsc_dev_open(struct inode *inode, struct file *f)
 	if (!dev)
 		return -ENOMEM;
 	mutex_init(&dev->mutex);
+	spin_lock_init(&dev->iotlb_lock);
+	init_waitqueue_head(&dev->iotlb_wq);
 	ratelimit_state_init(&dev->err_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 	dev->mem = vsc_memtable_alloc(0);
@@ -104,6 +115,108 @@ err:
 	kvfree(dev->mem);
 	kvfree(dev);
 	return r;
+}
+
+static void vsc_dev_lock_vqs(struct vsc_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		mutex_lock_nested(&dev->vqs[i].vq.mutex, i);
+}
+
+static void vsc_dev_unlock_vqs(struct vsc_dev *dev)
+{
+	int i;
+
+	for (i = VSC_NET_NVQS - 1; i >= 0; i--)
+		mutex_unlock(&dev->vqs[i].vq.mutex);
+}
+
+/*
+ * The IOTLB changed (vq mutexes held): rings are translated again before
+ * the next run. With @wake, waiting vqs may run again; returns which,
+ * for vsc_dev_queue_vqs() once the mutexes are released.
+ */
+static unsigned long vsc_dev_iotlb_changed(struct vsc_dev *dev, bool wake)
+{
+	unsigned long woken = 0;
+	int i;
+
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_vq *vq = &dev->vqs[i].vq;
+
+		vq->iotlb = dev->iotlb;
+		vq->rings_mapped = false;
+		vq->desc = NULL;
+		vq->avail = NULL;
+		vq->used = NULL;
+		if (wake && vq->iotlb_wait) {
+			vq->iotlb_wait = false;
+			woken |= BIT(i);
+		}
+	}
+	return woken;
+}
+
+static void vsc_dev_queue_vqs(struct vsc_dev *dev, unsigned long vqs)
+{
+	int i;
+
+	for_each_set_bit(i, &vqs, VSC_NET_NVQS)
+		vsc_exec_queue(&dev->vqs[i].vq);
+}
+
+/* Forget the misses no one has read yet. */
+static void vsc_dev_drop_misses(struct vsc_dev *dev)
+{
+	int i;
+
+	spin_lock(&dev->iotlb_lock);
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		dev->vqs[i].vq.miss_posted = false;
+	spin_unlock(&dev->iotlb_lock);
+}
+
+/*
+ * SET_FEATURES: with VIRTIO_F_ACCESS_PLATFORM a new, empty IOTLB (the
+ * VMM stops forwarding invalidations while the device is stopped, so
+ * nothing cached may outlive a feature negotiation), without it none:
+ * ring addresses are the owner's again (no backend attached then).
+ */
+static int vsc_dev_set_iotlb(struct vsc_dev *dev, bool on)
+{
+	struct vhost_iotlb *iotlb = NULL, *old;
+	unsigned long woken;
+	int i;
+
+	if (on) {
+		iotlb = vhost_iotlb_alloc(max_iotlb_entries,
+					  VHOST_IOTLB_FLAG_RETIRE);
+		if (!iotlb)
+			return -ENOMEM;
+	}
+	vsc_dev_lock_vqs(dev);
+	old = dev->iotlb;
+	dev->iotlb = iotlb;
+	dev->iotlb_batch = false;
+	woken = vsc_dev_iotlb_changed(dev, true);
+	for (i = 0; i < VSC_NET_NVQS; i++) {
+		struct vsc_vq *vq = &dev->vqs[i].vq;
+
+		if (!iotlb) {
+			vq->desc = u64_to_user_ptr(vq->desc_addr);
+			vq->avail = u64_to_user_ptr(vq->avail_addr);
+			vq->used = u64_to_user_ptr(vq->used_addr);
+		}
+	}
+	vsc_dev_unlock_vqs(dev);
+	/* Asked of the old table: the vqs ask the new one again. */
+	vsc_dev_drop_misses(dev);
+	vsc_dev_queue_vqs(dev, woken);
+	if (old)
+		vhost_iotlb_free(old);
+	return 0;
 }
 
 /* Take @pid (a reference given to us) as the owner's, drop the old one. */
@@ -177,6 +290,13 @@ static void vsc_dev_teardown(struct vsc_dev *dev)
 	dev->log_base = NULL;
 	dev->acked_features = 0;
 	dev->backend_features = 0;
+	/* Nothing runs any more: no allocation, so no failure. */
+	vsc_dev_drop_misses(dev);
+	if (dev->iotlb) {
+		vhost_iotlb_free(dev->iotlb);
+		dev->iotlb = NULL;
+	}
+	dev->iotlb_batch = false;
 
 	/* Nothing runs any more: empty the table in place. */
 	dev->mem->nregions = 0;
@@ -184,7 +304,9 @@ static void vsc_dev_teardown(struct vsc_dev *dev)
 
 	if (dev->mm)
 		mmput(dev->mm);
-	dev->mm = NULL;
+	WRITE_ONCE(dev->mm, NULL);
+	/* A reader waiting for a miss is no longer the owner's. */
+	wake_up_interruptible(&dev->iotlb_wq);
 	vsc_dev_set_owner_pid(dev, NULL);
 	dev->owner_comm[0] = '\0';
 }
@@ -258,7 +380,8 @@ static bool vsc_dev_log_ok(struct vsc_dev *dev, const struct vsc_memtable *mem,
 	for (q = 0; q < VSC_NET_NVQS; q++) {
 		struct vsc_vq *vq = &dev->vqs[q].vq;
 
-		if (vq->log_used &&
+		/* With an IOTLB, log_addr is I/O virtual and never used. */
+		if (vq->log_used && !vq->iotlb &&
 		    !vsc_log_access_ok(base, vq->log_addr,
 				       vsc_vring_used_size(vq->acked_features,
 							   vq->num)))
@@ -323,27 +446,47 @@ static long vsc_dev_set_mem_table(struct vsc_dev *dev,
 
 static long vsc_dev_set_features(struct vsc_dev *dev, u64 features)
 {
+	bool platform = features & (1ULL << VIRTIO_F_ACCESS_PLATFORM);
 	int i;
+	long r;
 
 	if (features & ~VSC_NET_FEATURES)
 		return -EOPNOTSUPP;
 	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
 	    !vsc_dev_log_ok(dev, dev->mem, dev->log_base, true))
 		return -EFAULT;
-	/* Running rings must still fit: EVENT_IDX adds a field to each. */
-	for (i = 0; i < VSC_NET_NVQS; i++) {
-		struct vsc_vq *vq = &dev->vqs[i].vq;
+	if (platform != !!dev->iotlb) {
+		/* What ring addresses mean changes: not under a backend. */
+		for (i = 0; i < VSC_NET_NVQS; i++) {
+			if (dev->vqs[i].sock) {
+				pr_info_ratelimited("device %d: VIRTIO_F_ACCESS_PLATFORM cannot change while vq %d has a backend\n",
+						    dev->id, i);
+				return -EBUSY;
+			}
+		}
+	} else if (!platform) {
+		/* Running rings must still fit: EVENT_IDX adds a field to each. */
+		for (i = 0; i < VSC_NET_NVQS; i++) {
+			struct vsc_vq *vq = &dev->vqs[i].vq;
 
-		if (dev->vqs[i].sock &&
-		    !vsc_vring_access_ok(features, vq->num, vq->desc,
-					 vq->avail, vq->used))
-			return -EFAULT;
+			if (dev->vqs[i].sock &&
+			    !vsc_vring_access_ok(features, vq->num, vq->desc,
+						 vq->avail, vq->used))
+				return -EFAULT;
+		}
+	}
+	if (platform || dev->iotlb) {
+		r = vsc_dev_set_iotlb(dev, platform);
+		if (r)
+			return r;
 	}
 	for (i = 0; i < VSC_NET_NVQS; i++) {
 		struct vsc_net_vq *nvq = &dev->vqs[i];
 
 		mutex_lock(&nvq->vq.mutex);
 		nvq->vq.acked_features = features;
+		/* Ring sizes may change (EVENT_IDX): translate them again. */
+		nvq->vq.rings_mapped = false;
 		vsc_net_set_hlen(nvq, features);
 		mutex_unlock(&nvq->vq.mutex);
 	}
@@ -479,8 +622,8 @@ static long vsc_vring_set_addr(struct vsc_net_vq *nvq,
 				    vq->dev->id, vq->index);
 		return -EINVAL;
 	}
-	/* Running: the new layout must be usable right away. */
-	if (nvq->sock &&
+	/* Running: owner addresses must be usable right away. */
+	if (!vq->iotlb && nvq->sock &&
 	    (!vsc_vring_access_ok(vq->acked_features, vq->num,
 				  u64_to_user_ptr(a->desc_user_addr),
 				  u64_to_user_ptr(a->avail_user_addr),
@@ -490,11 +633,18 @@ static long vsc_vring_set_addr(struct vsc_net_vq *nvq,
 				 vsc_vring_used_size(vq->acked_features,
 						     vq->num)))))
 		return -EINVAL;
-	vq->desc = u64_to_user_ptr(a->desc_user_addr);
-	vq->avail = u64_to_user_ptr(a->avail_user_addr);
-	vq->used = u64_to_user_ptr(a->used_user_addr);
+	vq->desc_addr = a->desc_user_addr;
+	vq->avail_addr = a->avail_user_addr;
+	vq->used_addr = a->used_user_addr;
 	vq->log_used = a->flags & (1U << VHOST_VRING_F_LOG);
 	vq->log_addr = a->log_guest_addr;
+	vq->addr_set = true;
+	/* I/O virtual addresses are translated (or asked for) next run. */
+	vq->rings_mapped = false;
+	vq->iotlb_wait = false;
+	vq->desc = vq->iotlb ? NULL : u64_to_user_ptr(vq->desc_addr);
+	vq->avail = vq->iotlb ? NULL : u64_to_user_ptr(vq->avail_addr);
+	vq->used = vq->iotlb ? NULL : u64_to_user_ptr(vq->used_addr);
 	return 0;
 }
 
@@ -735,6 +885,250 @@ long vsc_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	return r;
 }
 
+/*
+ * IOTLB messages. The VMM (the owner) reads misses and writes updates,
+ * invalidations and batch brackets, one message per read() or write(),
+ * in the layout it chose: struct vhost_msg, or struct vhost_msg_v2 with
+ * VHOST_BACKEND_F_IOTLB_MSG_V2 (address space 0 only).
+ */
+static bool vsc_dev_msg_v2(const struct vsc_dev *dev)
+{
+	return READ_ONCE(dev->backend_features) &
+	       (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2);
+}
+
+static bool vsc_dev_miss_pending(struct vsc_dev *dev)
+{
+	bool pending = false;
+	int i;
+
+	spin_lock(&dev->iotlb_lock);
+	for (i = 0; i < VSC_NET_NVQS; i++)
+		pending |= dev->vqs[i].vq.miss_posted;
+	spin_unlock(&dev->iotlb_lock);
+	return pending;
+}
+
+/* Take the oldest unread miss (lowest vq first); false if none. */
+static bool vsc_dev_take_miss(struct vsc_dev *dev, struct vhost_iotlb_msg *m)
+{
+	bool found = false;
+	int i;
+
+	spin_lock(&dev->iotlb_lock);
+	for (i = 0; i < VSC_NET_NVQS && !found; i++) {
+		struct vsc_vq *vq = &dev->vqs[i].vq;
+
+		if (!vq->miss_posted)
+			continue;
+		vq->miss_posted = false;
+		memset(m, 0, sizeof(*m));
+		m->type = VHOST_IOTLB_MISS;
+		m->iova = vq->miss_iova;
+		m->perm = vq->miss_perm;
+		found = true;
+	}
+	spin_unlock(&dev->iotlb_lock);
+	return found;
+}
+
+static bool vsc_dev_is_owner(struct vsc_dev *dev)
+{
+	return READ_ONCE(dev->mm) && READ_ONCE(dev->mm) == current->mm;
+}
+
+ssize_t vsc_dev_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct vsc_dev *dev = iocb->ki_filp->private_data;
+	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			(iocb->ki_flags & IOCB_NOWAIT);
+	union {
+		struct vhost_msg v1;
+		struct vhost_msg_v2 v2;
+	} msg;
+	struct vhost_iotlb_msg m;
+	size_t size;
+	int r;
+
+	if (!vsc_dev_is_owner(dev))
+		return -EPERM;
+	size = vsc_dev_msg_v2(dev) ? sizeof(msg.v2) : sizeof(msg.v1);
+	if (iov_iter_count(to) < size)
+		return -EINVAL;
+	while (!vsc_dev_take_miss(dev, &m)) {
+		if (nonblock)
+			return -EAGAIN;
+		r = wait_event_interruptible(dev->iotlb_wq,
+					     vsc_dev_miss_pending(dev) ||
+					     !READ_ONCE(dev->mm));
+		if (r)
+			return r;
+		if (!vsc_dev_is_owner(dev))
+			return -EPERM;
+	}
+	memset(&msg, 0, sizeof(msg));
+	if (size == sizeof(msg.v2)) {
+		msg.v2.type = VHOST_IOTLB_MSG_V2;
+		msg.v2.iotlb = m;
+	} else {
+		msg.v1.type = VHOST_IOTLB_MSG;
+		msg.v1.iotlb = m;
+	}
+	if (copy_to_iter(&msg, size, to) != size)
+		return -EFAULT;
+	return size;
+}
+
+__poll_t vsc_dev_poll(struct file *f, struct poll_table_struct *wait)
+{
+	struct vsc_dev *dev = f->private_data;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(f, &dev->iotlb_wq, wait);
+	if (vsc_dev_miss_pending(dev))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
+static bool vsc_iotlb_perm_ok(u8 perm)
+{
+	return perm == VHOST_ACCESS_RO || perm == VHOST_ACCESS_WO ||
+	       perm == VHOST_ACCESS_RW;
+}
+
+/* One message from the owner; dev->mutex held. */
+static int vsc_dev_iotlb_msg(struct vsc_dev *dev, const struct vhost_iotlb_msg *m)
+{
+	bool batch = dev->backend_features & (1ULL << VHOST_BACKEND_F_IOTLB_BATCH);
+	unsigned long woken = 0;
+	u64 last = m->iova + m->size - 1;
+	int r = 0;
+
+	if (!dev->iotlb) {
+		pr_info_ratelimited("device %d: IOTLB message before VIRTIO_F_ACCESS_PLATFORM was negotiated\n",
+				    dev->id);
+		return -EINVAL;
+	}
+	switch (m->type) {
+	case VHOST_IOTLB_UPDATE:
+	case VHOST_IOTLB_INVALIDATE:
+		if (!m->size || last < m->iova) {
+			pr_info_ratelimited("device %d: IOTLB %s of iova 0x%llx size 0x%llx is empty or wraps\n",
+					    dev->id, m->type == VHOST_IOTLB_UPDATE ?
+					    "update" : "invalidation",
+					    m->iova, m->size);
+			return -EINVAL;
+		}
+		break;
+	case VHOST_IOTLB_BATCH_BEGIN:
+	case VHOST_IOTLB_BATCH_END:
+		if (!batch) {
+			pr_info_ratelimited("device %d: IOTLB batch message without VHOST_BACKEND_F_IOTLB_BATCH\n",
+					    dev->id);
+			return -EINVAL;
+		}
+		break;
+	default:
+		pr_info_ratelimited("device %d: IOTLB message type %u is not one a VMM sends\n",
+				    dev->id, m->type);
+		return -EINVAL;
+	}
+	if (m->type == VHOST_IOTLB_UPDATE) {
+		if (!vsc_iotlb_perm_ok(m->perm)) {
+			pr_info_ratelimited("device %d: IOTLB update of iova 0x%llx with access %u (not 1, 2 or 3)\n",
+					    dev->id, m->iova, m->perm);
+			return -EINVAL;
+		}
+		if (m->uaddr > TASK_SIZE_MAX ||
+		    m->size > TASK_SIZE_MAX - m->uaddr) {
+			pr_info_ratelimited("device %d: IOTLB update of iova 0x%llx to 0x%llx+0x%llx is outside user memory\n",
+					    dev->id, m->iova, m->uaddr, m->size);
+			return -EFAULT;
+		}
+	}
+
+	vsc_dev_lock_vqs(dev);
+	switch (m->type) {
+	case VHOST_IOTLB_UPDATE:
+		/* The newest translation of a range replaces older ones. */
+		vhost_iotlb_del_range(dev->iotlb, m->iova, last);
+		r = vhost_iotlb_add_range(dev->iotlb, m->iova, last, m->uaddr,
+					  m->perm);
+		woken = vsc_dev_iotlb_changed(dev, !dev->iotlb_batch);
+		break;
+	case VHOST_IOTLB_INVALIDATE:
+		vhost_iotlb_del_range(dev->iotlb, m->iova, last);
+		woken = vsc_dev_iotlb_changed(dev, false);
+		break;
+	case VHOST_IOTLB_BATCH_BEGIN:
+		dev->iotlb_batch = true;
+		break;
+	case VHOST_IOTLB_BATCH_END:
+		dev->iotlb_batch = false;
+		woken = vsc_dev_iotlb_changed(dev, true);
+		break;
+	}
+	vsc_dev_unlock_vqs(dev);
+	vsc_dev_queue_vqs(dev, woken);
+	return r;
+}
+
+ssize_t vsc_dev_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct vsc_dev *dev = iocb->ki_filp->private_data;
+	size_t len = iov_iter_count(from);
+	struct vhost_msg_v2 v2;
+	struct vhost_msg v1;
+	struct vhost_iotlb_msg *m;
+	u32 type;
+	int r;
+
+	if (len < sizeof(type) ||
+	    copy_from_iter(&type, sizeof(type), from) != sizeof(type))
+		return -EINVAL;
+	switch (type) {
+	case VHOST_IOTLB_MSG:
+		if (len < sizeof(v1))
+			return -EINVAL;
+		v1.type = type;
+		if (copy_from_iter((u8 *)&v1 + sizeof(type),
+				   sizeof(v1) - sizeof(type), from) !=
+		    sizeof(v1) - sizeof(type))
+			return -EFAULT;
+		m = &v1.iotlb;
+		len = sizeof(v1);
+		break;
+	case VHOST_IOTLB_MSG_V2:
+		if (len < sizeof(v2))
+			return -EINVAL;
+		v2.type = type;
+		if (copy_from_iter((u8 *)&v2 + sizeof(type),
+				   sizeof(v2) - sizeof(type), from) !=
+		    sizeof(v2) - sizeof(type))
+			return -EFAULT;
+		if (v2.asid) {
+			pr_info_ratelimited("device %d: IOTLB message for address space %u (only 0 exists)\n",
+					    dev->id, v2.asid);
+			return -EINVAL;
+		}
+		m = &v2.iotlb;
+		len = sizeof(v2);
+		break;
+	default:
+		pr_info_ratelimited("device %d: write of a message of type %u (IOTLB messages are %u and %u)\n",
+				    dev->id, type, VHOST_IOTLB_MSG,
+				    VHOST_IOTLB_MSG_V2);
+		return -EINVAL;
+	}
+
+	mutex_lock(&dev->mutex);
+	r = vsc_dev_check_owner(dev, true);
+	if (!r)
+		r = vsc_dev_iotlb_msg(dev, m);
+	mutex_unlock(&dev->mutex);
+	return r ? r : len;
+}
+
 static bool dropin;
 module_param(dropin, bool, 0444);
 MODULE_PARM_DESC(dropin,
@@ -745,6 +1139,9 @@ static const struct file_operations vsc_fops = {
 	.open = vsc_dev_open,
 	.release = vsc_dev_release,
 	.unlocked_ioctl = vsc_dev_ioctl,
+	.read_iter = vsc_dev_read_iter,
+	.write_iter = vsc_dev_write_iter,
+	.poll = vsc_dev_poll,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };

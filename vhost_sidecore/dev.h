@@ -14,12 +14,17 @@
 #include <linux/mutex.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 
 #include "exec.h"
 #include "net.h"
 
 struct file;
+struct kiocb;
+struct iov_iter;
 struct mm_struct;
+struct poll_table_struct;
 struct pid;
 struct pid_namespace;
 
@@ -50,6 +55,18 @@ struct vsc_dev {
 	u64 acked_features;
 	u64 backend_features;
 
+	/*
+	 * VIRTIO_F_ACCESS_PLATFORM: translations of I/O virtual addresses,
+	 * filled by the VMM's write()s (changed under dev->mutex and every
+	 * vq mutex), and the misses it reads: each vq's, under iotlb_lock,
+	 * readers woken on iotlb_wq. Between BATCH_BEGIN and BATCH_END
+	 * waiting vqs are woken only at the end.
+	 */
+	struct vhost_iotlb *iotlb;
+	spinlock_t iotlb_lock;
+	wait_queue_head_t iotlb_wq;
+	bool iotlb_batch;
+
 	/* Guest faults are logged per device: one guest cannot mute others. */
 	struct ratelimit_state err_rs;
 };
@@ -70,6 +87,10 @@ pid_t vsc_dev_owner_nr(struct vsc_dev *dev, struct pid_namespace *ns);
 int vsc_dev_open(struct inode *inode, struct file *f);
 int vsc_dev_release(struct inode *inode, struct file *f);
 long vsc_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg);
+/* IOTLB messages (vhost_msg, vhost_msg_v2): misses out, updates in. */
+ssize_t vsc_dev_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t vsc_dev_write_iter(struct kiocb *iocb, struct iov_iter *from);
+__poll_t vsc_dev_poll(struct file *f, struct poll_table_struct *wait);
 
 /* The char device(s): /dev/vhost-sidecore-net, and the drop-in if asked. */
 int vsc_dev_init(void);

@@ -275,7 +275,8 @@ static void vsc_net_handle_tx(struct vsc_vq *vq)
 	bool batch;
 	int head, err;
 
-	if (!sock || vsc_vq_halted(vq))
+	/* Not ready: waiting for the VMM to translate an address. */
+	if (!sock || vsc_vq_halted(vq) || !vsc_vq_ready(vq))
 		return;
 	/* No socket flow control on the batched path: as vhost-net. */
 	batch = nvq->tap && sock->sk->sk_sndbuf == INT_MAX;
@@ -515,7 +516,7 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 	size_t total = 0;
 	int sock_len, vhost_len, count, err;
 
-	if (!sock || vsc_vq_halted(vq))
+	if (!sock || vsc_vq_halted(vq) || !vsc_vq_ready(vq))
 		return;
 	vsc_vq_disable_notify(vq);
 	vsc_poll_stop(&nvq->sock_poll);
@@ -647,7 +648,7 @@ static void vsc_net_handle_rx(struct vsc_vq *vq)
 static bool vsc_net_tx_has_work(struct vsc_vq *vq)
 {
 	return to_net_vq(vq)->sock && !vsc_vq_halted(vq) &&
-	       !vsc_vq_avail_empty(vq);
+	       vsc_vq_ready(vq) && !vsc_vq_avail_empty(vq);
 }
 
 static bool vsc_net_rx_has_work(struct vsc_vq *vq)
@@ -655,7 +656,7 @@ static bool vsc_net_rx_has_work(struct vsc_vq *vq)
 	struct vsc_net_vq *nvq = to_net_vq(vq);
 
 	return nvq->sock && !vsc_vq_halted(vq) && vsc_net_rx_pending(nvq) &&
-	       !vsc_vq_avail_empty(vq);
+	       vsc_vq_ready(vq) && !vsc_vq_avail_empty(vq);
 }
 
 void vsc_net_vq_init(struct vsc_net_vq *nvq, struct vsc_dev *dev,
@@ -855,7 +856,9 @@ long vsc_net_set_backend(struct vsc_dev *dev, unsigned int index, int fd)
 			sockfd_put(sock);
 			return r;
 		}
+		/* A fresh start: ask again for what it waited for. */
 		vq->broken = false;
+		vq->iotlb_wait = false;
 	}
 	mutex_unlock(&vq->mutex);
 

@@ -35,10 +35,16 @@ enum {
 	(1ULL << VIRTIO_F_ANY_LAYOUT) |				\
 	(1ULL << VIRTIO_F_VERSION_1) |				\
 	(1ULL << VHOST_NET_F_VIRTIO_NET_HDR) |			\
-	(1ULL << VIRTIO_NET_F_MRG_RXBUF))
+	(1ULL << VIRTIO_NET_F_MRG_RXBUF) |			\
+	(1ULL << VIRTIO_F_ACCESS_PLATFORM))
 
-/* Backend features offered: none (no IOTLB messages). */
-#define VSC_NET_BACKEND_FEATURES 0ULL
+/*
+ * Backend features offered: IOTLB messages in the v2 layout, and batches
+ * of them (with VIRTIO_F_ACCESS_PLATFORM).
+ */
+#define VSC_NET_BACKEND_FEATURES (				\
+	(1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |		\
+	(1ULL << VHOST_BACKEND_F_IOTLB_BATCH))
 
 /* Frames handed to tun/tap in one sendmsg() (vhost-net: 64). */
 #define VSC_NET_TX_BATCH	64

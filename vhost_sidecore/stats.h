@@ -27,6 +27,7 @@ struct vsc_vq_stats {
 	u64 handoffs;		/* sidecore runs handed to the worker */
 	u64 run_ns_max;		/* longest handler run */
 	u64 run_frames_max;	/* most frames handled in one run */
+	u64 iotlb_misses;	/* translations asked of the VMM (vIOMMU) */
 };
 
 #define VSC_STAT_ADD(s, field, v) WRITE_ONCE((s)->field, (s)->field + (v))
@@ -48,6 +49,7 @@ static inline void vsc_stats_read(const struct vsc_vq_stats *s,
 	out->handoffs = READ_ONCE(s->handoffs);
 	out->run_ns_max = READ_ONCE(s->run_ns_max);
 	out->run_frames_max = READ_ONCE(s->run_frames_max);
+	out->iotlb_misses = READ_ONCE(s->iotlb_misses);
 }
 
 #endif /* VSC_STATS_H */

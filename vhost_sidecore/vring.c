@@ -3,7 +3,11 @@
  * Split virtqueues in the owner's memory.
  *
  * The rings live in the owner process (addresses from SET_VRING_ADDR);
- * buffers are guest-physical and go through the memory table. All access
+ * buffers are guest-physical and go through the memory table. With
+ * VIRTIO_F_ACCESS_PLATFORM, ring and buffer addresses are I/O virtual
+ * instead and go through the device's IOTLB, which the VMM fills on
+ * demand: a missing translation posts a miss and the vq waits for the
+ * VMM's update without holding its executor. All access
  * happens from an executor that has the owner's mm active, with the vq
  * mutex held. Each guest value is read once into a local copy and
  * validated before use.
@@ -19,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
+#include <linux/vhost_iotlb.h>
 
 #include "compat.h"
 #include "dev.h"
@@ -73,6 +78,10 @@ void vsc_vq_free(struct vsc_vq *vq)
 void vsc_vq_reset(struct vsc_vq *vq)
 {
 	vq->num = 1;
+	vq->addr_set = false;
+	vq->desc_addr = 0;
+	vq->avail_addr = 0;
+	vq->used_addr = 0;
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
@@ -91,6 +100,10 @@ void vsc_vq_reset(struct vsc_vq *vq)
 	vq->mem = NULL;
 	vq->log_base = NULL;
 	vq->log_ctx = NULL;
+	vq->iotlb = NULL;
+	vq->rings_mapped = false;
+	vq->init_pending = false;
+	vq->iotlb_wait = false;
 	vq->kick = NULL;
 	vq->call_ctx = NULL;
 	vq->err_ctx = NULL;
@@ -190,6 +203,9 @@ bool vsc_vring_access_ok(u64 features, unsigned int num,
 
 bool vsc_vq_access_ok(const struct vsc_vq *vq)
 {
+	/* I/O virtual: checked once translated, before each use. */
+	if (vq->iotlb)
+		return vq->addr_set && vsc_vq_log_access_ok(vq, vq->log_base);
 	return vsc_vring_access_ok(vq->acked_features, vq->num, vq->desc,
 				   vq->avail, vq->used) &&
 	       vsc_vq_log_access_ok(vq, vq->log_base);
@@ -219,7 +235,8 @@ bool vsc_vq_log_access_ok(const struct vsc_vq *vq, void __user *log_base)
 					       vq->mem->r[i].size))
 				return false;
 	}
-	return !vq->log_used ||
+	/* With an IOTLB the used ring is logged where it maps to. */
+	return !vq->log_used || vq->iotlb ||
 	       vsc_log_access_ok(log_base, vq->log_addr,
 				 vsc_vring_used_size(vq->acked_features, vq->num));
 }
@@ -259,6 +276,42 @@ static int vsc_log_range(void __user *log_base, u64 gpa, u64 len)
 	return 0;
 }
 
+/*
+ * Set the dirty bits of the owner's range [uaddr, uaddr + len) (IOTLB
+ * translations are to owner addresses): at the guest addresses the memory
+ * table maps it to. Memory outside the table cannot be logged: -EFAULT.
+ */
+static int vsc_log_user(struct vsc_vq *vq, u64 uaddr, u64 len)
+{
+	const struct vsc_memtable *t = vq->mem;
+	u64 covered = 0;
+	u32 i;
+	int r;
+
+	for (i = 0; t && i < t->nregions; i++) {
+		const struct vsc_mem_region *m = &t->r[i];
+		u64 start = max(uaddr, m->uaddr);
+		u64 end = min(uaddr + len, m->uaddr + m->size);
+
+		if (start >= end)
+			continue;
+		r = vsc_log_range(vq->log_base, m->gpa + (start - m->uaddr),
+				  end - start);
+		if (r)
+			return r;
+		covered += end - start;
+	}
+	return covered >= len ? 0 : -EFAULT;
+}
+
+/* Set the dirty bits of used ring bytes [offset, offset + len). */
+static int vsc_log_used_range(struct vsc_vq *vq, u64 offset, u64 len)
+{
+	if (vq->iotlb)
+		return vsc_log_user(vq, (u64)(uintptr_t)vq->used + offset, len);
+	return vsc_log_range(vq->log_base, vq->log_addr + offset, len);
+}
+
 /* Log a used ring write; an error breaks the vq and must stop the run. */
 static int vsc_log_used(struct vsc_vq *vq, u64 offset, u64 len)
 {
@@ -266,7 +319,7 @@ static int vsc_log_used(struct vsc_vq *vq, u64 offset, u64 len)
 
 	/* The write must be visible before the dirty bit. */
 	smp_wmb();
-	r = vsc_log_range(vq->log_base, vq->log_addr + offset, len);
+	r = vsc_log_used_range(vq, offset, len);
 	if (r)
 		return vsc_vq_err(vq, r, "cannot log used ring write at +%llu",
 				  offset);
@@ -286,10 +339,13 @@ int vsc_vq_log_write(struct vsc_vq *vq, const struct vsc_log *log,
 	for (i = 0; i < nlog && len; i++) {
 		u64 l = min(log[i].len, len);
 
-		r = vsc_log_range(vq->log_base, log[i].gpa, l);
+		if (vq->iotlb)
+			r = vsc_log_user(vq, log[i].addr, l);
+		else
+			r = vsc_log_range(vq->log_base, log[i].addr, l);
 		if (r)
 			return vsc_vq_err(vq, r, "cannot log write to 0x%llx+%llu",
-					  log[i].gpa, l);
+					  log[i].addr, l);
 		len -= l;
 	}
 	if (vq->log_ctx)
@@ -337,27 +393,170 @@ static int vsc_vq_write_avail_event(struct vsc_vq *vq)
 	return 0;
 }
 
-int vsc_vq_init_access(struct vsc_vq *vq)
+/* Write the used flags and read the used index the guest left. */
+static int vsc_vq_attach_rings(struct vsc_vq *vq)
 {
 	__virtio16 idx;
-	int r;
 
-	vq->is_le = vsc_vq_has_feature(vq, VIRTIO_F_VERSION_1) || !vq->user_be;
-	vq->signalled_used_valid = false;
-	vq->nheads = 0;
 	if (put_user(cpu_to_vsc16(vq, vq->used_flags), &vq->used->flags))
 		return -EFAULT;
 	if (get_user(idx, &vq->used->idx))
 		return -EFAULT;
 	vq->last_used_idx = vsc16_to_cpu(vq, idx);
-	if (unlikely(vq->log_used)) {
-		r = vsc_log_range(vq->log_base, vq->log_addr +
-				  offsetof(struct vring_used, flags),
-				  sizeof(vq->used->flags));
-		if (r)
-			return r;
-	}
+	if (unlikely(vq->log_used))
+		return vsc_log_used_range(vq,
+					  offsetof(struct vring_used, flags),
+					  sizeof(vq->used->flags));
 	return 0;
+}
+
+int vsc_vq_init_access(struct vsc_vq *vq)
+{
+	vq->is_le = vsc_vq_has_feature(vq, VIRTIO_F_VERSION_1) || !vq->user_be;
+	vq->signalled_used_valid = false;
+	vq->nheads = 0;
+	/* The VMM may answer the rings' misses only once the vq runs. */
+	if (vq->iotlb) {
+		vq->init_pending = true;
+		return 0;
+	}
+	return vsc_vq_attach_rings(vq);
+}
+
+/*
+ * The VMM has no translation for @iova yet: tell it (read() on the
+ * device) and have the vq wait for its update. One miss per vq is
+ * outstanding at a time; an update wakes the vq, which posts the next.
+ */
+static void vsc_iotlb_miss(struct vsc_vq *vq, u64 iova, u8 perm)
+{
+	struct vsc_dev *dev = vq->dev;
+
+	vq->iotlb_wait = true;
+	VSC_STAT_INC(&vq->stats, iotlb_misses);
+	spin_lock(&dev->iotlb_lock);
+	vq->miss_iova = iova;
+	vq->miss_perm = perm;
+	vq->miss_posted = true;
+	spin_unlock(&dev->iotlb_lock);
+	wake_up_interruptible_poll(&dev->iotlb_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * Translate I/O virtual range [iova, iova + len) with access @perm
+ * (VHOST_ACCESS_*) into at most @max owner segments, joining pieces that
+ * are contiguous in the owner. Returns the number of segments, -EAGAIN
+ * after posting a miss (the vq waits), -EACCES when a translation does
+ * not allow @perm, -EFAULT when the range wraps or -ENOBUFS.
+ */
+static int vsc_iotlb_translate(struct vsc_vq *vq, u64 iova, u64 len,
+			       u8 perm, struct iovec *iov, int max)
+{
+	const struct vhost_iotlb_map *map;
+	int n = 0;
+
+	if (len && iova + len - 1 < iova)
+		return -EFAULT;
+	while (len) {
+		void __user *p;
+		u64 off, chunk;
+
+		map = vhost_iotlb_itree_first(vq->iotlb, iova, iova);
+		if (!map) {
+			vsc_iotlb_miss(vq, iova, perm);
+			return -EAGAIN;
+		}
+		if ((map->perm & perm) != perm)
+			return -EACCES;
+		off = iova - map->start;
+		chunk = min(map->size - off, len);
+		p = u64_to_user_ptr(map->addr + off);
+		if (n && iov[n - 1].iov_base + iov[n - 1].iov_len == p) {
+			iov[n - 1].iov_len += chunk;
+		} else {
+			if (n >= max)
+				return -ENOBUFS;
+			iov[n].iov_base = p;
+			iov[n].iov_len = chunk;
+			n++;
+		}
+		iova += chunk;
+		len -= chunk;
+	}
+	return n;
+}
+
+/* A buffer's guest address to segments: memory table or IOTLB. */
+static int vsc_vq_translate(struct vsc_vq *vq, u64 addr, u64 len, u8 perm,
+			    struct iovec *iov, int max)
+{
+	if (vq->iotlb)
+		return vsc_iotlb_translate(vq, addr, len, perm, iov, max);
+	return vsc_memtable_translate(vq->mem, addr, len, iov, max);
+}
+
+/* One ring through the IOTLB: in one piece of the owner's memory. */
+static int vsc_ring_map(struct vsc_vq *vq, const char *what, u64 iova,
+			size_t size, u8 perm, void __user **p)
+{
+	struct iovec seg;
+	int n;
+
+	n = vsc_iotlb_translate(vq, iova, size, perm, &seg, 1);
+	if (n == -EAGAIN)
+		return n;
+	if (n == -ENOBUFS)
+		return vsc_vq_err(vq, -EFAULT,
+				  "%s ring 0x%llx+%zu is not contiguous in the owner's memory",
+				  what, iova, size);
+	if (n < 0)
+		return vsc_vq_err(vq, n, "%s ring 0x%llx+%zu %s", what, iova,
+				  size, n == -EACCES ?
+				  "lacks the access it needs in the IOTLB" :
+				  "wraps around the address space");
+	if (!access_ok(seg.iov_base, size))
+		return vsc_vq_err(vq, -EFAULT,
+				  "%s ring 0x%llx+%zu maps outside user memory",
+				  what, iova, size);
+	*p = seg.iov_base;
+	return 0;
+}
+
+bool vsc_vq_ready(struct vsc_vq *vq)
+{
+	void __user *desc, *avail, *used;
+	u64 f = vq->acked_features;
+
+	if (!vq->iotlb)
+		return true;
+	if (vq->broken || vq->iotlb_wait)
+		return false;
+	if (!vq->rings_mapped) {
+		if (vsc_ring_map(vq, "descriptor", vq->desc_addr,
+				 vsc_vring_desc_size(vq->num),
+				 VHOST_ACCESS_RO, &desc) ||
+		    vsc_ring_map(vq, "avail", vq->avail_addr,
+				 vsc_vring_avail_size(f, vq->num),
+				 VHOST_ACCESS_RO, &avail) ||
+		    vsc_ring_map(vq, "used", vq->used_addr,
+				 vsc_vring_used_size(f, vq->num),
+				 VHOST_ACCESS_WO, &used))
+			return false;
+		vq->desc = desc;
+		vq->avail = avail;
+		vq->used = used;
+		vq->rings_mapped = true;
+	}
+	if (vq->init_pending) {
+		/* On a sidecore a fault hands the vq to its worker. */
+		if (vsc_vq_attach_rings(vq)) {
+			vsc_vq_fault(vq, "cannot reach the used ring at %p",
+				     vq->used);
+			return false;
+		}
+		vq->init_pending = false;
+	}
+	return true;
 }
 
 /*
@@ -407,19 +606,37 @@ static int vsc_chain_add(struct vsc_vq *vq, struct vsc_chain *c,
 		return vsc_vq_err(vq, -EINVAL,
 				  "chain %u: readable descriptor %u after a writable one",
 				  c->head, i);
-	n = vsc_memtable_translate(vq->mem, d->addr, d->len, c->iov + used,
-				   c->iov_max - used);
-	if (n == -ENOBUFS)
-		return -ENOBUFS;
+	n = vsc_vq_translate(vq, d->addr, d->len,
+			     write ? VHOST_ACCESS_WO : VHOST_ACCESS_RO,
+			     c->iov + used, c->iov_max - used);
+	if (n == -ENOBUFS || n == -EAGAIN)
+		return n;
+	if (n == -EACCES)
+		return vsc_vq_err(vq, n,
+				  "chain %u: descriptor %u buffer 0x%llx+%u is not %s in the IOTLB",
+				  c->head, i, d->addr, d->len,
+				  write ? "writable" : "readable");
 	if (n < 0)
 		return vsc_vq_err(vq, n,
 				  "chain %u: descriptor %u buffer 0x%llx+%u is outside guest memory",
 				  c->head, i, d->addr, d->len);
 	if (write) {
 		c->in += n;
-		/* Only extents that mapped to segments are logged. */
-		if (c->log && n) {
-			c->log[c->nlog].gpa = d->addr;
+		/*
+		 * Only extents that mapped to segments are logged: the
+		 * guest range, or each owner segment an IOTLB gave.
+		 */
+		if (c->log && vq->iotlb) {
+			int j;
+
+			for (j = used; j < used + n; j++) {
+				c->log[c->nlog].addr =
+					(u64)(uintptr_t)c->iov[j].iov_base;
+				c->log[c->nlog].len = c->iov[j].iov_len;
+				c->nlog++;
+			}
+		} else if (c->log && n) {
+			c->log[c->nlog].addr = d->addr;
 			c->log[c->nlog].len = d->len;
 			c->nlog++;
 		}
@@ -481,12 +698,17 @@ static int vsc_chain_indirect(struct vsc_vq *vq, struct vsc_chain *c,
 		return vsc_vq_err(vq, -E2BIG,
 				  "chain %u: indirect table of %u descriptors (max 65536)",
 				  c->head, count);
-	nseg = vsc_memtable_translate(vq->mem, ind->addr, ind->len, table,
-				      ARRAY_SIZE(table));
+	nseg = vsc_vq_translate(vq, ind->addr, ind->len, VHOST_ACCESS_RO,
+				table, ARRAY_SIZE(table));
+	if (nseg == -EAGAIN)
+		return nseg;
 	if (nseg < 0)
-		return vsc_vq_err(vq, -EFAULT,
-				  "chain %u: indirect table 0x%llx+%u at descriptor %u is outside guest memory",
-				  c->head, ind->addr, ind->len, at);
+		return vsc_vq_err(vq, nseg == -EACCES ? -EACCES : -EFAULT,
+				  "chain %u: indirect table 0x%llx+%u at descriptor %u is %s",
+				  c->head, ind->addr, ind->len, at,
+				  nseg == -EACCES ? "not readable in the IOTLB" :
+				  nseg == -ENOBUFS ? "in more than 4 pieces" :
+				  "outside guest memory");
 	for (;;) {
 		if (++seen > count)
 			return vsc_vq_err(vq, -EINVAL,
@@ -687,6 +909,16 @@ void vsc_vq_flush_used(struct vsc_vq *vq)
 	/* Broken: nothing more reaches the guest. */
 	if (vq->broken) {
 		vq->nheads = 0;
+		return;
+	}
+	/*
+	 * Rings not translated: the run that translates them publishes.
+	 * (A vq waiting for a buffer's translation still publishes.)
+	 */
+	if (vq->iotlb && (!vq->rings_mapped || vq->init_pending) &&
+	    !vsc_vq_ready(vq)) {
+		if (vq->broken)
+			vq->nheads = 0;
 		return;
 	}
 	if (vsc_vq_add_used(vq, vq->heads, n)) {

@@ -38,6 +38,7 @@
 
 struct eventfd_ctx;
 struct file;
+struct vhost_iotlb;
 struct vsc_dev;
 
 /*
@@ -46,9 +47,13 @@ struct vsc_dev;
  */
 #define VSC_BUSYLOOP_MAX_US	10000
 
-/* Guest-physical extent of a writable descriptor, for dirty logging. */
+/*
+ * Extent of a writable buffer, for dirty logging: guest-physical, or with
+ * an IOTLB (whose addresses are I/O virtual) the owner's address it was
+ * translated to, mapped back through the memory table when logged.
+ */
 struct vsc_log {
-	u64 gpa;
+	u64 addr;
 	u64 len;
 };
 
@@ -63,8 +68,14 @@ struct vsc_vq {
 	 */
 	struct mutex mutex;
 
-	/* Layout (SET_VRING_NUM / SET_VRING_ADDR), owner addresses. */
+	/*
+	 * Layout (SET_VRING_NUM / SET_VRING_ADDR). The addresses as given:
+	 * the owner's, or with an IOTLB I/O virtual ones, which
+	 * vsc_vq_ready() translates into desc, avail and used before a run.
+	 */
 	unsigned int num;
+	bool addr_set;
+	u64 desc_addr, avail_addr, used_addr;
 	struct vring_desc __user *desc;
 	struct vring_avail __user *avail;
 	struct vring_used __user *used;
@@ -89,6 +100,22 @@ struct vsc_vq {
 	const struct vsc_memtable *mem;
 	void __user *log_base;
 	struct eventfd_ctx *log_ctx;
+
+	/*
+	 * VIRTIO_F_ACCESS_PLATFORM: the device's IOTLB (changed only with
+	 * every vq mutex of the device held), whether the rings are
+	 * translated, whether the backend attach's ring access waits for
+	 * them, and whether the vq waits for the VMM to answer a miss (it
+	 * does not run until an update arrives). The miss itself is
+	 * under the device's iotlb_lock.
+	 */
+	struct vhost_iotlb *iotlb;
+	bool rings_mapped;
+	bool init_pending;
+	bool iotlb_wait;
+	bool miss_posted;
+	u8 miss_perm;
+	u64 miss_iova;
 
 	/* Eventfds. */
 	struct file *kick;
@@ -154,10 +181,13 @@ static inline bool vsc_exec_polled(const struct vsc_vq *vq)
 	       !READ_ONCE(vq->handoff);
 }
 
-/* Is the run to stop: the vq broke, or a fault would have slept? */
+/*
+ * Is the run to stop: the vq broke, a fault would have slept, or a
+ * translation is missing?
+ */
 static inline bool vsc_vq_halted(const struct vsc_vq *vq)
 {
-	return vq->broken || vq->faulted;
+	return vq->broken || vq->faulted || vq->iotlb_wait;
 }
 
 static inline bool vsc_vq_has_feature(const struct vsc_vq *vq, int bit)
@@ -207,8 +237,19 @@ bool vsc_vq_access_ok(const struct vsc_vq *vq);
 bool vsc_log_access_ok(void __user *log_base, u64 gpa, u64 size);
 bool vsc_vq_log_access_ok(const struct vsc_vq *vq, void __user *log_base);
 
-/* Backend attach: read the used index, write the used flags. */
+/*
+ * Backend attach: read the used index, write the used flags. With an
+ * IOTLB this waits for the first run that has the rings translated.
+ */
 int vsc_vq_init_access(struct vsc_vq *vq);
+
+/*
+ * Before a run (vq->mutex held): with an IOTLB, translate the rings if
+ * an update or invalidation dropped them, and finish the backend
+ * attach. False when the vq cannot run: it waits for the VMM's answer
+ * to a miss (posted here) or it broke. Always true without an IOTLB.
+ */
+bool vsc_vq_ready(struct vsc_vq *vq);
 
 /*
  * Take the next available chain: *out readable segments then *in writable

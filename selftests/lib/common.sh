@@ -12,6 +12,8 @@ if [ -z "${VSC_MODULE:-}" ]; then
 fi
 VSC_DEV=/dev/vhost-sidecore-net
 VSC_SYS=/sys/kernel/vhost_sidecore
+# The module's one dependency (its IOTLB), which insmod does not load.
+modprobe -q vhost_iotlb 2>/dev/null || true
 
 KSFT_PASS=0
 KSFT_FAIL=1

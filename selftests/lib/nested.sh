@@ -17,7 +17,9 @@
 #                                    NESTED_QUEUES=N > 1: N queue pairs,
 #                                    through tools/sidecorectl/sidecore-launch
 #                                    (TAP: a multiqueue tap, or a name
-#                                    for a new one)
+#                                    for a new one); NESTED_VIOMMU=1: a
+#                                    q35 machine with an Intel vIOMMU in
+#                                    front of the NIC (see nested_viommu)
 #   nested_wait NAME MARKER SECS     wait for a console line
 #   nested_stop NAME                 wait for power-off (or kill); QEMU's
 #                                    exit status
@@ -127,12 +129,16 @@ nested_start() {
 		net=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostfd=$fd"
 		     -device "virtio-net-pci,netdev=n0,mac=$mac")
 	fi
-	local accel cpu=qemu64
+	local accel cpu=qemu64 machine=()
 	# Not "-cpu host": the xsave layout TCG emulates makes the guest
 	# kernel WARN in fpu__init_system_xstate().
 	accel=$(nested_accel)
+	if [ "${NESTED_VIOMMU:-0}" = 1 ]; then
+		nested_viommu "$accel"
+		extra="intel_iommu=on $extra"
+	fi
 	"${pre[@]}" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
-		-smp "${NESTED_SMP:-1}" -m "$mem" \
+		"${machine[@]}" -smp "${NESTED_SMP:-1}" -m "$mem" \
 		-nodefaults -no-reboot -display none -monitor none \
 		-serial "file:$NESTED_DIR/$name.log" \
 		-kernel "/boot/vmlinuz-$NESTED_KVER" -initrd "$NESTED_DIR/initrd.gz" \
@@ -141,6 +147,27 @@ nested_start() {
 		> "$NESTED_DIR/$name.qemu.log" 2>&1 &
 	NESTED_PID[$name]=$!
 	[ -z "$fd" ] || exec {fd}>&-
+}
+
+# nested_viommu ACCEL: the guest's NIC behind an emulated Intel IOMMU, as
+# vhost with a vIOMMU needs it (sets machine=() and rewrites net=() of
+# nested_start): a q35 machine; intel-iommu before every PCI device, with
+# interrupt remapping and device-IOTLB support, so that the guest enables
+# ATS on the NIC and its unmaps reach the vhost device as invalidations;
+# the NIC a PCI Express endpoint (behind a root port, modern only: ATS is
+# a PCIe capability) with iommu_platform=on (VIRTIO_F_ACCESS_PLATFORM).
+# Under KVM the interrupt remapping needs a split irqchip.
+nested_viommu() {
+	local i
+	machine=(-machine q35 -device intel-iommu,intremap=on,device-iotlb=on
+		 -device pcie-root-port,id=rp0,chassis=1,slot=0)
+	[ "$1" = kvm ] && machine[1]=q35,kernel-irqchip=split
+	for i in "${!net[@]}"; do
+		case ${net[$i]} in
+		virtio-net-pci,*)
+			net[$i]="${net[$i]},bus=rp0,disable-legacy=on,iommu_platform=on,ats=on" ;;
+		esac
+	done
 }
 
 nested_wait() {

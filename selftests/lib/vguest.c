@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,93 @@ static uint64_t vg_hva(const void *p)
 
 uint64_t vg_gpa(const struct vg_dev *d, const void *p)
 {
-	return (uint64_t)((const char *)p - (const char *)d->mem) + d->gpa_base;
+	return (uint64_t)((const char *)p - (const char *)d->mem) + d->dma_base;
+}
+
+int vg_iotlb_msg(int fd, uint8_t type, uint64_t iova, uint64_t size,
+		 uint64_t uaddr, uint8_t perm)
+{
+	struct vhost_msg_v2 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VHOST_IOTLB_MSG_V2;
+	m.iotlb.type = type;
+	m.iotlb.iova = iova;
+	m.iotlb.size = size;
+	m.iotlb.uaddr = uaddr;
+	m.iotlb.perm = perm;
+	if (write(fd, &m, sizeof(m)) != sizeof(m))
+		return -errno;
+	return 0;
+}
+
+static void *vg_iotlb_thread(void *arg)
+{
+	struct vg_iotlb *t = arg;
+	struct vg_dev *d = t->d;
+	struct pollfd p = { .fd = d->fd, .events = POLLIN };
+	struct vhost_msg_v2 m;
+	uint64_t base, end = d->dma_base + d->mem_size, size;
+
+	while (!t->stop) {
+		if (t->paused || poll(&p, 1, 20) <= 0) {
+			if (t->paused)
+				usleep(2000);
+			continue;
+		}
+		if (read(d->fd, &m, sizeof(m)) != sizeof(m)) {
+			if (errno != EAGAIN)
+				t->errors++;
+			continue;
+		}
+		if (m.type != VHOST_IOTLB_MSG_V2 ||
+		    m.iotlb.type != VHOST_IOTLB_MISS) {
+			t->errors++;
+			continue;
+		}
+		t->misses++;
+		t->last_iova = m.iotlb.iova;
+		if (m.iotlb.iova < d->dma_base || m.iotlb.iova >= end) {
+			t->outside++;
+			continue;
+		}
+		base = m.iotlb.iova & ~(t->page - 1);
+		if (base < d->dma_base)
+			base = d->dma_base;
+		size = t->page - (base & (t->page - 1));
+		if (base + size > end)
+			size = end - base;
+		if (vg_iotlb_msg(d->fd, VHOST_IOTLB_UPDATE, base, size,
+				 vg_hva(d->mem) + (base - d->dma_base), t->perm))
+			t->errors++;
+		else
+			t->updates++;
+	}
+	return NULL;
+}
+
+int vg_iotlb_start(struct vg_dev *d, struct vg_iotlb *t, uint64_t page,
+		   uint8_t perm)
+{
+	pthread_t th;
+
+	memset(t, 0, sizeof(*t));
+	t->d = d;
+	t->page = page;
+	t->perm = perm;
+	if (pthread_create(&th, NULL, vg_iotlb_thread, t))
+		return -1;
+	t->thread = (unsigned long)th;
+	return 0;
+}
+
+void vg_iotlb_stop(struct vg_iotlb *t)
+{
+	if (!t->d)
+		return;
+	t->stop = 1;
+	pthread_join((pthread_t)t->thread, NULL);
+	t->d = NULL;
 }
 
 static int vg_vq_init(struct vg_dev *d, struct vg_vq *vq, size_t bufsize)
@@ -134,11 +221,15 @@ static int vg_vq_init(struct vg_dev *d, struct vg_vq *vq, size_t bufsize)
 static int vg_vhost_vq(struct vg_dev *d, struct vg_vq *vq, unsigned int idx)
 {
 	struct vhost_vring_state st = { .index = idx };
+	/* Owner addresses, or behind a vIOMMU the device's. */
 	struct vhost_vring_addr addr = {
 		.index = idx,
-		.desc_user_addr = vg_hva(vq->desc),
-		.avail_user_addr = vg_hva(vq->avail),
-		.used_user_addr = vg_hva(vq->used),
+		.desc_user_addr = d->cfg.iommu ? vg_gpa(d, vq->desc) :
+						 vg_hva(vq->desc),
+		.avail_user_addr = d->cfg.iommu ? vg_gpa(d, vq->avail) :
+						  vg_hva(vq->avail),
+		.used_user_addr = d->cfg.iommu ? vg_gpa(d, vq->used) :
+						 vg_hva(vq->used),
 	};
 	struct vhost_vring_file f = { .index = idx };
 
@@ -203,8 +294,15 @@ int vg_reopen(struct vg_dev *d)
 	d->fd = open(d->cfg.dev, O_RDWR | O_CLOEXEC);
 	if (d->fd < 0)
 		return -errno;
-	if (ioctl(d->fd, VHOST_SET_OWNER) ||
-	    ioctl(d->fd, VHOST_SET_FEATURES, &features))
+	if (ioctl(d->fd, VHOST_SET_OWNER))
+		return -errno;
+	if (d->cfg.iommu) {
+		uint64_t backend = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+
+		if (ioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &backend))
+			return -errno;
+	}
+	if (ioctl(d->fd, VHOST_SET_FEATURES, &features))
 		return -errno;
 	return vg_program(d);
 }
@@ -321,6 +419,7 @@ int vg_setup(struct vg_dev *d, const struct vg_config *cfg)
 	}
 	/* Identity-mapped (as DPDK virtio-user) unless told otherwise. */
 	d->gpa_base = cfg->gpa_base ? cfg->gpa_base : vg_hva(d->mem);
+	d->dma_base = cfg->iommu ? cfg->iova_base : d->gpa_base;
 
 	if (vg_vq_init(d, &d->rx, rxsize) || vg_vq_init(d, &d->tx, VG_TX_BUF)) {
 		printf("# vguest: ring setup failed\n");
@@ -349,6 +448,16 @@ int vg_setup(struct vg_dev *d, const struct vg_config *cfg)
 		want |= 1ULL << VIRTIO_F_VERSION_1;
 	if (cfg->vhost_hdr)
 		want |= 1ULL << VHOST_NET_F_VIRTIO_NET_HDR;
+	if (cfg->iommu) {
+		uint64_t backend = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+
+		want |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
+		if (ioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &backend)) {
+			r = -errno;
+			vg_warn("SET_BACKEND_FEATURES");
+			return r;
+		}
+	}
 	if (want & ~have) {
 		printf("# vguest: %s lacks features 0x%llx\n", cfg->dev,
 		       (unsigned long long)(want & ~have));

@@ -51,6 +51,14 @@ struct vg_config {
 	 * as the guest wrote it, so this is off when testing it.
 	 */
 	bool strict_hdr;
+	/*
+	 * Behind a vIOMMU: VIRTIO_F_ACCESS_PLATFORM, rings and buffers at
+	 * I/O virtual addresses (our memory at iova_base), IOTLB messages
+	 * in the v2 layout. Someone must answer the device's misses
+	 * (vg_iotlb_start(), or updates written beforehand).
+	 */
+	bool iommu;
+	uint64_t iova_base;
 };
 
 struct vg_vq {
@@ -83,6 +91,7 @@ struct vg_dev {
 	void *mem;
 	size_t mem_size;
 	uint64_t gpa_base;		/* guest physical address of mem */
+	uint64_t dma_base;		/* device address of mem (gpa or iova) */
 	size_t mem_used;
 	struct vg_vq rx, tx;
 	unsigned int rx_pending;	/* mrg: buffers of a partial frame */
@@ -93,8 +102,38 @@ extern const uint8_t vg_guest_mac[6];
 extern const uint8_t vg_host_mac[6];
 #define VG_ETHERTYPE 0x88b5		/* IEEE local experimental */
 
-/* Guest physical address of a pointer into the guest memory. */
+/*
+ * The device's address of a pointer into the guest memory: guest
+ * physical, or I/O virtual behind a vIOMMU.
+ */
 uint64_t vg_gpa(const struct vg_dev *d, const void *p);
+
+/*
+ * One IOTLB message (struct vhost_msg_v2) to the device: type
+ * VHOST_IOTLB_UPDATE, _INVALIDATE, _BATCH_BEGIN or _BATCH_END. 0 or
+ * -errno.
+ */
+int vg_iotlb_msg(int fd, uint8_t type, uint64_t iova, uint64_t size,
+		 uint64_t uaddr, uint8_t perm);
+
+/*
+ * The VMM's side of the IOTLB, on a thread: read each miss, answer with
+ * an update of the aligned @page (a power of two) of guest memory that
+ * holds it, with access @perm. Misses outside our memory are counted
+ * and left unanswered; while @paused nothing is read.
+ */
+struct vg_iotlb {
+	struct vg_dev *d;
+	uint64_t page;
+	uint8_t perm;
+	volatile int stop, paused;
+	volatile unsigned long misses, updates, outside, errors;
+	volatile uint64_t last_iova;
+	unsigned long thread;		/* pthread_t */
+};
+int vg_iotlb_start(struct vg_dev *d, struct vg_iotlb *t, uint64_t page,
+		   uint8_t perm);
+void vg_iotlb_stop(struct vg_iotlb *t);
 
 /* Move into a new network namespace with lo up. 0 or -errno. */
 int vg_new_netns(void);

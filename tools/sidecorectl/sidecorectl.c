@@ -163,6 +163,7 @@ static struct nla_policy vq_policy[VHOST_SIDECORE_A_VQ_MAX + 1] = {
 	[VHOST_SIDECORE_A_VQ_RUN_NS] = { .type = NLA_U64 },
 	[VHOST_SIDECORE_A_VQ_EMPTY_RUNS] = { .type = NLA_U64 },
 	[VHOST_SIDECORE_A_VQ_WEIGHT_EXITS] = { .type = NLA_U64 },
+	[VHOST_SIDECORE_A_VQ_IOTLB_MISSES] = { .type = NLA_U64 },
 	[VHOST_SIDECORE_A_VQ_ERRORS] = { .type = NLA_U64 },
 };
 
@@ -349,6 +350,7 @@ static const struct counter vq_counters[] = {
 	{ .attr = VQ_A(EMPTY_RUNS), .key = "empty_runs", .detail = true },
 	{ .attr = VQ_A(WEIGHT_EXITS), .key = "weight_exits", .detail = true },
 	{ .attr = VQ_A(ERRORS), .key = "errors", .detail = true },
+	{ .attr = VQ_A(IOTLB_MISSES), .key = "iotlb_misses", .detail = true },
 };
 
 /* The busy share (busy_pct) is printed after the first two. */
