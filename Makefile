@@ -86,7 +86,7 @@ check-debug:
 
 # Nested QEMU guests under TCG take minutes each: these are run before a
 # change to what they cover is called done, not on every make check.
-QEMU_TESTS := qemu_mq.sh qemu_viommu.sh
+QEMU_TESTS := qemu_mq.sh qemu_viommu.sh qemu_migrate.sh
 check-qemu:
 	VSC_CHECK_KERNELS="$$($(TOPDIR)/tools/vmtest --print-kernel)" \
 	VSC_CHECK_TESTS="$(QEMU_TESTS)" VSC_CHECK_VM_TIMEOUT=7200 \

@@ -5,7 +5,7 @@
 # Used by the QEMU selftests, tools/bench and the demo.
 #
 #   nested_initrd OUT GUEST_SCRIPT   build an initramfs (busybox, iperf3,
-#                                    udpseq) whose /init brings
+#                                    udpseq, mempat) whose /init brings
 #                                    up eth0 (from vsc.ip= / vsc.peer= on
 #                                    the kernel command line), prints
 #                                    "VSC-GUEST: READY", runs GUEST_SCRIPT,
@@ -19,7 +19,10 @@
 #                                    (TAP: a multiqueue tap, or a name
 #                                    for a new one); NESTED_VIOMMU=1: a
 #                                    q35 machine with an Intel vIOMMU in
-#                                    front of the NIC (see nested_viommu)
+#                                    front of the NIC (see nested_viommu);
+#                                    VHOSTDEV /dev/vhost-net: in-tree vhost;
+#                                    NESTED_ARGS=(...): more QEMU arguments
+#                                    (-qmp, -incoming: see qemu_migrate.sh)
 #   nested_wait NAME MARKER SECS     wait for a console line
 #   nested_stop NAME                 wait for power-off (or kill); QEMU's
 #                                    exit status
@@ -73,9 +76,11 @@ nested_initrd() {
 			cp -L "$lib" "$dir$lib"
 		done
 	done
-	# udpseq (selftests/udpseq.c, static): numbered UDP streams.
-	[ ! -x "$VSC_TOP/selftests/udpseq" ] ||
-		cp "$VSC_TOP/selftests/udpseq" "$dir/usr/bin/udpseq"
+	# udpseq and mempat (selftests/*.c, static): numbered UDP streams,
+	# a memory pattern checked across a migration.
+	for b in udpseq mempat; do
+		[ ! -x "$VSC_TOP/selftests/$b" ] || cp "$VSC_TOP/selftests/$b" "$dir/usr/bin/$b"
+	done
 	echo "127.0.0.1 localhost" > "$dir/etc/hosts"
 	cp "$script" "$dir/guest.sh"
 	cat > "$dir/init" <<'EOF'
@@ -143,7 +148,7 @@ nested_start() {
 		-serial "file:$NESTED_DIR/$name.log" \
 		-kernel "/boot/vmlinuz-$NESTED_KVER" -initrd "$NESTED_DIR/initrd.gz" \
 		-append "console=ttyS0 panic=-1 net.ifnames=0 mitigations=off vsc.ip=$ip vsc.peer=$peer $extra" \
-		"${net[@]}" \
+		"${net[@]}" "${NESTED_ARGS[@]}" \
 		> "$NESTED_DIR/$name.qemu.log" 2>&1 &
 	NESTED_PID[$name]=$!
 	[ -z "$fd" ] || exec {fd}>&-
