@@ -7,7 +7,8 @@
 # (XPS), and the tap answers a flow on the queue it came from, so a
 # client pinned to vCPU i uses queue pair i both ways. One iperf3 client
 # per queue pair, each way, on the workers, on a sidecore and under the
-# dynamic policy: every pair's counters show its traffic. Then a numbered
+# dynamic policy with two CPUs (the manager spreads the 8 vqs over two
+# sidecores): every pair's counters show its traffic. Then a numbered
 # UDP stream per queue pair while the 8 vqs move ondemand -> sidecore ->
 # ondemand -> sidecore -> ondemand: every datagram arrives once and in
 # order.
@@ -36,7 +37,7 @@ done
 [ -x "$LAUNCH" ] || tap_skip_all "sidecore-launch not built"
 [ "$(nproc)" -ge 2 ] || tap_skip_all "needs 2 CPUs"
 modprobe tun && vsc_ensure_loaded || tap_skip_all "cannot load modules"
-tap_header 15
+tap_header 17
 
 cat > "$VSC_TMP/guest.sh" <<GUEST
 echo "VSC-GUEST: LINK \$(cat /sys/class/net/eth0/operstate)"
@@ -127,12 +128,15 @@ iperf_both() {
 }
 # phase TAG NEXT-MARKER NAME: traffic of one phase, per queue pair
 phase() {
-	local tag=$1 next=$2 name=$3 before after samples=()
+	local tag=$1 next=$2 name=$3 before after
+	samples=() spread=()
 	before=$(ours)
-	while ! nested_wait g0 "VSC-GUEST: $next" 5; do
+	while ! nested_wait g0 "VSC-GUEST: $next" 2; do
 		kill -0 "$qpid" 2> /dev/null || break
 		[ $((SECONDS - t0)) -lt $((IPERF_SECS * 2 * 30 + 600)) ] || break
 		samples+=("$(modes)")
+		# how many vqs each sidecore polls, e.g. "sidecore:0=3 sidecore:1=5"
+		spread+=("$(ours | awk '$3 ~ /^sidecore/ { n[$3]++ } END { for (c in n) printf "%s=%d ", c, n[c] }' | tr ' ' '\n' | sort | tr '\n' ' ')")
 	done
 	after=$(ours)
 	diag "$name: iperf3 Mbit/s per queue pair, guest->host $(nested_result g0 IPERF-${tag}TX), host->guest $(nested_result g0 IPERF-${tag}RX)"
@@ -151,8 +155,36 @@ phase OD PHASE-SC "on demand"
 all_on_sidecore() { set_policy sidecore 1 && [ "$(modes)" = "sidecore:1 " ]; }
 check "policy sidecore cpus=1: all $((2 * Q)) vqs on the sidecore of CPU 1" all_on_sidecore
 phase SC PHASE-DYN "sidecore"
+# The manager with two CPUs to use, thresholds scaled down to what a
+# nested TCG guest offers (a vq there moves tens to thousands of frames a
+# second, and less still once two CPUs spin), and the trial search off
+# (grace_ms 0), so that placement follows the measured loads alone:
+# every vq with traffic goes to a sidecore, a second sidecore starts once
+# the first is busy for core_busy per-mille with two vqs or more, and the
+# vqs are spread over both by load.
+CTL=$VSC_TOP/tools/sidecorectl/sidecorectl
+# shellcheck disable=SC2034 # used by the deferred command
+saved=$("$CTL" -j config show | jq -r 'to_entries[] | select(.key | test("^(policy|cpus|sidecores)$") | not) | "\(.key) \(.value)"')
+# shellcheck disable=SC2016
+vsc_defer 'echo ondemand > $VSC_SYS/policy; "$CTL" config set $saved'
+echo ondemand > $VSC_SYS/policy
+check "manager knobs for a nested guest (busy_load 1, busy_pps 20, light_pps 5, core_busy 150, grace_ms 0), cpus 0-1, sidecores 2" \
+	"$CTL" config set light_load 0 busy_load 1 light_pps 5 busy_pps 20 \
+		core_light 50 core_busy 150 grace_ms 0 cpus 0-1 sidecores 2
 set_policy dynamic 0-1
 phase DYN PHASE-UDP "dynamic (cpus 0-1)"
+# spread holds, per look, the vqs each sidecore polled ("sidecore:0=3
+# sidecore:1=5"): at some look all of them were polled, on both.
+all=$(printf '%s\n' "${spread[@]}" | awk -v n=$((2 * Q)) '
+	/sidecore:0=/ && /sidecore:1=/ { split($0, f, /[ =]/); t = 0
+		for (i = 2; i in f; i += 2) t += f[i]
+		if (t == n) c++ }
+	END { print c + 0 }')
+diag "dynamic: vqs per sidecore at each look: $(printf '%s\n' "${spread[@]}" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+check "dynamic: the manager spread all $((2 * Q)) vqs over the sidecores of CPU 0 and CPU 1 ($all looks of ${#spread[@]})" \
+	test "$all" -gt 0
+echo ondemand > $VSC_SYS/policy
+echo 0 > $VSC_SYS/sidecores
 
 set_policy ondemand
 rx=()
