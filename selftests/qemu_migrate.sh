@@ -200,6 +200,9 @@ migrate() {
 	check "migration $i: the destination carries the streams" carries "$i"
 }
 
+# Listening before the guest starts its stream.
+"$UDPSEQ" recv -l 5001 $UDP_MAX 7200 > "$VSC_TMP/udprx" 2>&1 &
+host_rx=$!
 start=$(date +%s)
 set_policy "${POLICY[0]}"
 qemu_start 0
@@ -210,8 +213,6 @@ else
 	tail -n 30 "$NESTED_DIR/m0.log" "$NESTED_DIR/m0.qemu.log" | sed 's/^/# /'
 	tap_finish
 fi
-"$UDPSEQ" recv -l 5001 $UDP_MAX 7200 > "$VSC_TMP/udprx" 2>&1 &
-host_rx=$!
 "$UDPSEQ" send $GUEST_IP 5002 $UDP_MAX $UDP_RATE $UDP_SIZE > "$VSC_TMP/udptx" 2>&1 &
 host_tx=$!
 check "the first QEMU's vqs are on $(want_mode "${POLICY[0]}")" \

@@ -20,6 +20,8 @@ NESTED_KVER=${NESTED_KVER:-$("$VSC_TOP/tools/vmtest" --print-kernel 2>/dev/null)
 
 Q=4
 IPERF_SECS=${IPERF_SECS:-8}
+# Longer under dynamic: placements there follow a starved guest's loads.
+DYN_SECS=${DYN_SECS:-20}
 UDP_RATE=${UDP_RATE:-$((100 / ${VSC_TIMEOUT_SCALE:-1}))}	# per queue pair
 UDP_SECS=${UDP_SECS:-20}
 UDP_N=$((UDP_RATE * UDP_SECS))
@@ -46,10 +48,10 @@ echo "VSC-GUEST: ETHTOOL \$? \$(tr '\n' ' ' < /tmp/eth)"
 echo "VSC-GUEST: COMBINED \$(ethtool -l eth0 | awk '/^Current/ { c = 1 } c && /^Combined/ { print \$2; exit }')"
 echo "VSC-GUEST: XPS \$(for q in \$(seq 0 $((Q - 1))); do printf '%s,' \$(cat /sys/class/net/eth0/queues/tx-\$q/xps_cpus); done)"
 ping -c 2 -W 5 \$VSC_PEER > /dev/null 2>&1
-# iperfs TAG [-R]: one client per queue pair, pinned to its vCPU
+# iperfs TAG SECS [-R]: one client per queue pair, pinned to its vCPU
 iperfs() {
 	for q in \$(seq 0 $((Q - 1))); do
-		taskset -c \$q iperf3 -c \$VSC_PEER -p \$((5201 + q)) -t $IPERF_SECS -f m \$2 > /tmp/ip\$q 2>&1 &
+		taskset -c \$q iperf3 -c \$VSC_PEER -p \$((5201 + q)) -t \$2 -f m \$3 > /tmp/ip\$q 2>&1 &
 	done
 	wait
 	echo "VSC-GUEST: IPERF-\$1 \$(for q in \$(seq 0 $((Q - 1))); do awk '/receiver/ { printf "%s", \$7 } END { printf "," }' /tmp/ip\$q; done)"
@@ -57,8 +59,10 @@ iperfs() {
 for p in OD SC DYN; do
 	echo "VSC-GUEST: PHASE-\$p"
 	sleep 5
-	iperfs \${p}TX
-	iperfs \${p}RX -R
+	secs=$IPERF_SECS
+	[ \$p = DYN ] && secs=$DYN_SECS
+	iperfs \${p}TX \$secs
+	iperfs \${p}RX \$secs -R
 done
 echo "VSC-GUEST: PHASE-UDP"
 sleep 5
@@ -131,9 +135,9 @@ phase() {
 	local tag=$1 next=$2 name=$3 before after
 	samples=() spread=()
 	before=$(ours)
-	while ! nested_wait g0 "VSC-GUEST: $next" 2; do
+	while ! nested_wait g0 "VSC-GUEST: $next" 1; do
 		kill -0 "$qpid" 2> /dev/null || break
-		[ $((SECONDS - t0)) -lt $((IPERF_SECS * 2 * 30 + 600)) ] || break
+		[ $((SECONDS - t0)) -lt $((DYN_SECS * 2 * 30 + 600)) ] || break
 		samples+=("$(modes)")
 		# how many vqs each sidecore polls, e.g. "sidecore:0=3 sidecore:1=5"
 		spread+=("$(ours | awk '$3 ~ /^sidecore/ { n[$3]++ } END { for (c in n) printf "%s=%d ", c, n[c] }' | tr ' ' '\n' | sort | tr '\n' ' ')")
@@ -161,16 +165,17 @@ phase SC PHASE-DYN "sidecore"
 # (grace_ms 0), so that placement follows the measured loads alone:
 # every vq with traffic goes to a sidecore, a second sidecore starts once
 # the first is busy for core_busy per-mille with two vqs or more, and the
-# vqs are spread over both by load.
+# vqs are spread over both by load. dwell_ms 1000: a polled vq of the
+# starved guest (two CPUs spin) that sees no frame for a moment stays.
 CTL=$VSC_TOP/tools/sidecorectl/sidecorectl
 # shellcheck disable=SC2034 # used by the deferred command
 saved=$("$CTL" -j config show | jq -r 'to_entries[] | select(.key | test("^(policy|cpus|sidecores)$") | not) | "\(.key) \(.value)"')
 # shellcheck disable=SC2016
 vsc_defer 'echo ondemand > $VSC_SYS/policy; "$CTL" config set $saved'
 echo ondemand > $VSC_SYS/policy
-check "manager knobs for a nested guest (busy_load 1, busy_pps 20, light_pps 5, core_busy 150, grace_ms 0), cpus 0-1, sidecores 2" \
+check "manager knobs for a nested guest (busy_load 1, busy_pps 20, light_pps 5, core_busy 150, dwell_ms 1000, grace_ms 0), cpus 0-1, sidecores 2" \
 	"$CTL" config set light_load 0 busy_load 1 light_pps 5 busy_pps 20 \
-		core_light 50 core_busy 150 grace_ms 0 cpus 0-1 sidecores 2
+		core_light 50 core_busy 150 dwell_ms 1000 grace_ms 0 cpus 0-1 sidecores 2
 set_policy dynamic 0-1
 phase DYN PHASE-UDP "dynamic (cpus 0-1)"
 # spread holds, per look, the vqs each sidecore polled ("sidecore:0=3
