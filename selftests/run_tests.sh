@@ -20,7 +20,9 @@
 #   -K           do not mark each test's start and end in the kernel log
 #
 # A test passes only when it exits 0, printed exactly one plan ("1..N",
-# first or last), N results and no "not ok"; it is skipped when it exits
+# first or last), N results and no "not ok" but those marked "# TODO"
+# (known shortfalls, as TAP has them; counted in the test's line); it is
+# skipped when it exits
 # 4 (or 0) having printed "1..0 # SKIP reason" and nothing else, or when
 # every one of its results is a skip. Anything else fails it: no plan,
 # fewer or more results than planned, a "not ok", death by a signal, a
@@ -86,7 +88,8 @@ verdict() {
 	}
 	/^(not )?ok([[:space:]]|$)/ {
 		n++
-		if ($1 == "not") failed++
+		if ($1 == "not" && $0 ~ /#[[:space:]]*[Tt][Oo][Dd][Oo]/) todo++
+		else if ($1 == "not") failed++
 		else if ($0 ~ /#[[:space:]]*[Ss][Kk][Ii][Pp]/) skipped++
 	}
 	END {
@@ -111,7 +114,7 @@ verdict() {
 		if (rc == 0 || rc == 4) {
 			if (skipped == n) { printf "skip %d %d all %d cases skipped\n", skipped, n, n; exit }
 			if (rc == 4) { printf "fail %d %d exit 4 (skip) after %d results that are not skips\n", skipped, n, n - skipped; exit }
-			printf "pass %d %d\n", skipped, n
+			printf "pass %d %d%s\n", skipped, n, todo ? " " todo " todo" : ""
 			exit
 		}
 		printf "fail %d %d exit %d\n", skipped, n, rc
@@ -173,7 +176,7 @@ for t in "$@"; do
 	fi
 	case $v in
 	pass)
-		echo "ok $n $prefix $name # ${secs}s${total:+, $total checks}$([ "$sk" -gt 0 ] && echo ", $sk skipped")" ;;
+		echo "ok $n $prefix $name # ${secs}s${total:+, $total checks}$([ "$sk" -gt 0 ] && echo ", $sk skipped")${why:+, $why}" ;;
 	skip)
 		echo "ok $n $prefix $name # SKIP $why" ;;
 	*)
