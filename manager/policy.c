@@ -178,15 +178,18 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 now, u64 dt, u64 *bytes,
 			v->idle_ns = 0;
 		}
 		v->handed = v->primed && v->handoffs != v->last_handoffs;
+		v->light_now = false;
 		if (v->primed && dt) {
 			b = v->bytes - v->last_bytes;
 			*bytes += b;
-			d = v->run_ns - v->last_run_ns;
-			v->load = vsc_ewma(v->load, div64_u64(d * 1000, dt));
+			d = div64_u64((v->run_ns - v->last_run_ns) * 1000, dt);
+			v->light_now = d < pol->p.light_load;
+			v->load = vsc_ewma(v->load, d);
 			if (v->load > 1000)
 				v->load = 1000;
 			d = div64_u64((v->packets - v->last_packets) *
 				      NSEC_PER_S_, dt);
+			v->light_now = v->light_now && d < pol->p.light_pps;
 			v->pps = (v->pps + d + 1) / 2;
 			/* No frame is no frame, whatever the smoothing says. */
 			if (v->packets != v->last_packets)
@@ -380,29 +383,48 @@ static void vsc_pol_backoff(struct vsc_pol *pol, u64 now, u64 *until,
  * The interval a move falls in is left out of its slice.
  *
  * A trial stops as soon as its pairs decide it: once it has
- * VSC_POL_PAIRS_MIN pairs, when a one-sided t-test at 1% puts their mean
- * difference beyond the threshold (regret, the least effect acted on).
- * A change that costs a lot (a spinning core that brings nothing) is
- * thus undone after a few slices, and one that hardly matters runs the
+ * VSC_POL_PAIRS_MIN pairs, when a one-sided t-test puts their mean
+ * difference beyond the threshold (regret, the least effect acted on):
+ * at 1% to keep more sidecores, at 10% to keep fewer (see below). A
+ * change that costs a lot (a spinning core that brings nothing) is thus
+ * undone after a few slices, and one that hardly matters runs the
  * longest, when running it costs the least. At most grace_ms / slice
- * pairs (ten at most) are measured; then the mean decides. A slice with no traffic
- * ends the trial at once, on the pairs so far.
+ * pairs (ten at most) are measured, twice that while their mean points
+ * to more sidecores paying; then the mean decides. A slice with no
+ * traffic, or a vq of the trial gone light, ends the trial at once: the
+ * doubt decides. A change that makes the I/O threads use more CPU than
+ * any static placement would is undone (vsc_pol_over_budget()), and one
+ * the window before it says would is not tried (vsc_pol_affordable()).
+ * After an undone trial its vqs wait in proportion to what it cost.
  */
 #define VSC_POL_PAIRS_MIN	3
 #define VSC_POL_PAIRS_MAX	10
+/* A kept change may use 1 / 2^this more CPU than its CPU budget. */
+#define VSC_POL_CPU_SLACK	3
+/* An undone trial's vqs wait at least this many times what it cost. */
+#define VSC_POL_COST_WAIT	75
 /*
  * A pair's difference is clamped to this (64 log2 units): with at most
- * VSC_POL_PAIRS_MAX pairs the sums of squares times t^2 stay far inside
- * s64.
+ * twice VSC_POL_PAIRS_MAX pairs the sums of squares times t^2 stay far
+ * inside s64.
  */
 #define VSC_POL_D_MAX		(64LL << 16)
 
 /*
- * Student's t at one-sided 1% for n - 1 degrees of freedom, squared and
- * times 100, for n = 3, 4, ...; the last holds for every larger n.
+ * Student's t for n - 1 degrees of freedom, squared and times 100, for
+ * n = 3, 4, ...; the last holds for every larger n. One-sided 1% to act
+ * towards more sidecores (keep a change that polls more, undo a probe
+ * back on demand), 10% towards fewer: a wrong step back costs one more
+ * trial after a back-off, while every slice of a losing change costs
+ * now (SPRT-style unequal error rates).
  */
-static const u16 vsc_pol_t2[] = { 4851, 2062, 1404, 1132, 988, 899, 839,
-				  796, 764 };
+static const u16 vsc_pol_t2_more[] = { 4851, 2062, 1404, 1132, 988, 899,
+				       839, 796, 764 };
+static const u16 vsc_pol_t2_fewer[] = { 356, 268, 235, 218, 207, 200, 195,
+					191, 188 };
+
+_Static_assert(ARRAY_SIZE(vsc_pol_t2_more) == ARRAY_SIZE(vsc_pol_t2_fewer),
+	       "one t for each number of pairs, either way");
 
 static u64 vsc_pol_slice_ns(const struct vsc_pol_params *p)
 {
@@ -471,21 +493,60 @@ static bool vsc_pol_beyond(const struct vsc_pol *pol, s64 thr, bool above,
 	return dev * dev * n * 100 >= var * t2;
 }
 
-/*
- * Whether the pairs so far decide the trial: at least the minimum, and
- * the mean beyond @thr either way by Student's t at 1%.
- */
-static bool vsc_pol_decided(const struct vsc_pol *pol, s64 thr)
+static s64 vsc_pol_t2(const u16 *tab, s64 n)
 {
-	s64 n = pol->pairs, t2;
+	s64 i = n - VSC_POL_PAIRS_MIN;
+
+	return tab[i < (s64)ARRAY_SIZE(vsc_pol_t2_more) ? i :
+		   (s64)ARRAY_SIZE(vsc_pol_t2_more) - 1];
+}
+
+/*
+ * Whether the pairs so far put the mean difference beyond @thr, above it
+ * (@above) or below, with at least the minimum of pairs; @more: that
+ * outcome keeps more sidecores (the stricter test).
+ */
+static bool vsc_pol_shown(const struct vsc_pol *pol, s64 thr, bool above,
+			  bool more)
+{
+	s64 n = pol->pairs;
 
 	if (n < VSC_POL_PAIRS_MIN)
 		return false;
-	t2 = n - VSC_POL_PAIRS_MIN < (s64)ARRAY_SIZE(vsc_pol_t2) ?
-		vsc_pol_t2[n - VSC_POL_PAIRS_MIN] :
-		vsc_pol_t2[ARRAY_SIZE(vsc_pol_t2) - 1];
-	return vsc_pol_beyond(pol, thr, true, t2) ||
-	       vsc_pol_beyond(pol, thr, false, t2);
+	return vsc_pol_beyond(pol, thr, above,
+			      vsc_pol_t2(more ? vsc_pol_t2_more :
+					 vsc_pol_t2_fewer, n));
+}
+
+/*
+ * Whether the pairs so far decide the trial either way: B above @thr
+ * keeps a change that polls more, or undoes a probe; below it, the
+ * other way round.
+ */
+static bool vsc_pol_decided(const struct vsc_pol *pol, s64 thr)
+{
+	bool probe = pol->trial_probe;
+
+	return vsc_pol_shown(pol, thr, true, !probe) ||
+	       vsc_pol_shown(pol, thr, false, probe);
+}
+
+/*
+ * Whether the new placement made the I/O threads use more CPU than both
+ * the old one and polling everything on every allowed core (give or take
+ * 1 / 2^VSC_POL_CPU_SLACK: the workers of the vqs left on demand): freed
+ * workers can make the others busier than any estimate before the
+ * trial. Such a change is undone as a loss, from the least number of
+ * pairs on. Not a new core (a grow): the cores stay within the allowed.
+ */
+static bool vsc_pol_over_budget(const struct vsc_pol *pol)
+{
+	u64 b = pol->sum_cpu_b - (pol->sum_cpu_b >> VSC_POL_CPU_SLACK);
+
+	return !pol->trial_probe && !pol->trial_grow &&
+	       pol->pairs >= VSC_POL_PAIRS_MIN &&
+	       b > (u64)pol->trial_maxc * NSEC_PER_S_ * pol->pairs &&
+	       b > pol->sum_cpu_a;
 }
 
 static void vsc_pol_trial_start(struct vsc_pol *pol, u64 now,
@@ -515,6 +576,8 @@ static void vsc_pol_trial_start(struct vsc_pol *pol, u64 now,
 	pol->pairs = 0;
 	pol->sum_d = 0;
 	pol->sum_a = 0;
+	pol->sum_cpu_a = 0;
+	pol->sum_cpu_b = 0;
 	pol->sum_d2 = 0;
 	/* What the slice measures starts after the move's interval. */
 	vsc_pol_window_restart(pol, now + (u64)p->interval_ms * NSEC_PER_MS_);
@@ -522,20 +585,28 @@ static void vsc_pol_trial_start(struct vsc_pol *pol, u64 now,
 
 static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			  struct vsc_pol_vq **vqs, unsigned int nvqs,
-			  struct vsc_pol_core *cores, unsigned int ncores)
+			  struct vsc_pol_core *cores, unsigned int ncores,
+			  bool gone)
 {
 	s64 margin = vsc_pol_margin(&pol->p), mean = 0;
 	bool revert, loss = false;
+	u64 cost_wait = 0;
 	unsigned int i;
 
 	/*
 	 * regret is the least effect a trial acts on, and the doubt goes to
 	 * the placement with fewer sidecores: a change that polls more is
 	 * kept only if it gained that much, a probe back on demand undone
-	 * only if it lost that much. With no pair measured (the load went
-	 * away) the doubt decides alone.
+	 * only if it lost that much. When the load went away or light
+	 * (@gone), what the pairs measured was another load: the doubt
+	 * decides alone, and it is no loss.
 	 */
-	if (pol->pairs) {
+	if (pol->pairs && gone) {
+		mean = div64_s64(pol->sum_d, pol->pairs);
+		pol->trial_before = div64_s64(pol->sum_a, pol->pairs);
+		pol->trial_after = pol->trial_before + mean;
+		revert = !pol->trial_probe;
+	} else if (pol->pairs) {
 		mean = div64_s64(pol->sum_d, pol->pairs);
 		pol->trial_before = div64_s64(pol->sum_a, pol->pairs);
 		pol->trial_after = pol->trial_before + mean;
@@ -546,7 +617,28 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 		revert = pol->trial_probe ?
 			 vsc_pol_beyond(pol, -margin, false, 100) :
 			 !vsc_pol_beyond(pol, margin, true, 100);
-		loss = !pol->trial_probe && vsc_pol_decided(pol, -margin);
+		loss = !pol->trial_probe &&
+		       vsc_pol_shown(pol, -margin, false, false);
+		if (vsc_pol_over_budget(pol)) {
+			revert = true;
+			loss = true;
+		}
+		/*
+		 * What an undone trial cost: its new placement ran one slice
+		 * per pair, at a loss of about -mean (log2 units, counted up
+		 * to one: half the objective), shown or not. Its vqs wait
+		 * VSC_POL_COST_WAIT times that before they are tried again,
+		 * so that trials that keep losing cost about
+		 * 1 / VSC_POL_COST_WAIT of the time at most: under noise a
+		 * trial needs many pairs to see a loss, and a second one
+		 * soon after would cost more than it could find.
+		 */
+		if (revert && !pol->trial_probe && mean < 0) {
+			s64 l = mean < -(1LL << 16) ? 1LL << 16 : -mean;
+
+			cost_wait = (pol->pairs * vsc_pol_slice_ns(&pol->p) *
+				     VSC_POL_COST_WAIT * l) >> 16;
+		}
 	} else {
 		pol->trial_before = S64_MIN;
 		pol->trial_after = S64_MIN;
@@ -596,6 +688,9 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 		if (loss)
 			vsc_pol_backoff(pol, now, &v->retry_ns,
 					&v->backoff_ms);
+		/* ... and long enough that retrying costs little. */
+		if (v->retry_ns < now + cost_wait)
+			v->retry_ns = now + cost_wait;
 	}
 	if (pol->trial_grow) {
 		if (revert)
@@ -656,6 +751,18 @@ static bool vsc_pol_trial_abandon(struct vsc_pol *pol, u64 now,
 }
 
 /*
+ * Whether an undecided trial's pairs point to more sidecores paying (the
+ * mean beyond @thr that way): then it may run twice its most pairs, at a
+ * cost the mean says is a gain.
+ */
+static bool vsc_pol_promising(const struct vsc_pol *pol, s64 thr)
+{
+	s64 mean = pol->pairs ? div64_s64(pol->sum_d, pol->pairs) : 0;
+
+	return pol->trial_probe ? mean < thr : mean > thr;
+}
+
+/*
  * One tick of a trial: add the interval to the slice; at the slice's end
  * close it (and its pair), judge the trial if the pairs decide it, or go
  * on to the next slice, moving the trial's vqs when its arm changes.
@@ -668,8 +775,20 @@ static void vsc_pol_trial_tick(struct vsc_pol *pol, u64 now, u64 dt,
 	const struct vsc_pol_params *p = &pol->p;
 	bool b = vsc_pol_slice_is_b(pol->slice), ok;
 	s64 s = 0, d, thr;
+	u64 cpu;
 	unsigned int i;
 
+	/*
+	 * A vq of the trial that went light (both thresholds, this look
+	 * alone) took away what the trial was comparing: it ends on the
+	 * pairs so far, as a slice without traffic does.
+	 */
+	for (i = 0; i < nvqs; i++)
+		if (vqs[i]->in_trial && vqs[i]->light_now) {
+			vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores,
+				      true);
+			return;
+		}
 	if (dt && now > pol->win_ns) {
 		pol->slice_bytes += bytes;
 		pol->slice_cost_ns += cost_ns;
@@ -682,9 +801,13 @@ static void vsc_pol_trial_tick(struct vsc_pol *pol, u64 now, u64 dt,
 	if (ok)
 		s = vsc_policy_score(p, pol->slice_bytes, pol->slice_cost_ns,
 				     pol->slice_ns);
+	/* I/O CPU in ns per second (ns per ms, times 1000: no overflow). */
+	cpu = div64_u64(pol->slice_cost_ns,
+			div64_u64(pol->slice_ns, NSEC_PER_MS_) ?: 1) * 1000;
 	if (!(pol->slice & 1)) {
 		pol->pair_first = s;
 		pol->pair_first_ok = ok;
+		pol->pair_first_cpu = cpu;
 	} else if (ok && pol->pair_first_ok) {
 		d = b ? s - pol->pair_first : pol->pair_first - s;
 		/* 64 log2 units is beyond any real effect; keeps sums small. */
@@ -696,9 +819,11 @@ static void vsc_pol_trial_tick(struct vsc_pol *pol, u64 now, u64 dt,
 		pol->sum_d += d;
 		pol->sum_d2 += d * d;
 		pol->sum_a += b ? pol->pair_first : s;
+		pol->sum_cpu_a += b ? pol->pair_first_cpu : cpu;
+		pol->sum_cpu_b += b ? cpu : pol->pair_first_cpu;
 	} else {
 		/* A slice without traffic: the load went away. */
-		vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores);
+		vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores, true);
 		return;
 	}
 	pol->slice_bytes = 0;
@@ -707,9 +832,11 @@ static void vsc_pol_trial_tick(struct vsc_pol *pol, u64 now, u64 dt,
 	pol->slice++;
 	if (!(pol->slice & 1)) {
 		thr = pol->trial_probe ? -vsc_pol_margin(p) : vsc_pol_margin(p);
-		if (vsc_pol_decided(pol, thr) ||
-		    pol->slice >= 2 * vsc_pol_pairs_max(p)) {
-			vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores);
+		if (vsc_pol_decided(pol, thr) || vsc_pol_over_budget(pol) ||
+		    pol->slice >= 2 * vsc_pol_pairs_max(p) *
+		    (vsc_pol_promising(pol, thr) ? 2 : 1)) {
+			vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores,
+				      false);
 			return;
 		}
 	}
@@ -743,6 +870,69 @@ static unsigned int vsc_pol_want_hosts(struct vsc_pol_vq **vqs,
 		}
 	}
 	return n;
+}
+
+/*
+ * The CPU budget of a change: what the I/O threads would use (ns of CPU
+ * per second) with @add more spinning cores and the vqs now marked for a
+ * sidecore off their workers, against the most a static configuration
+ * would use: polling everything on every allowed core (@maxc), or
+ * everything on demand. Both come from the window before the change: the
+ * workers' share is what the I/O threads used beyond the @nactive
+ * spinning cores, split between on-demand vqs by handler load; polled
+ * vqs would add their handler load back on demand. A change beyond the
+ * budget is not tried: a spinning core beside busy workers would put the
+ * host above both, whatever it gains. Without a measured window, or
+ * with the search off (grace_ms 0), no limit.
+ */
+static bool vsc_pol_affordable(const struct vsc_pol *pol,
+			       struct vsc_pol_vq **vqs, unsigned int nvqs,
+			       unsigned int nactive, unsigned int add,
+			       unsigned int maxc)
+{
+	u64 now_ns, work_ns, od_ns, after_ns, polled = 0, od = 0, moving = 0;
+	u64 rest = 0, rest_ns;
+	unsigned int i;
+
+	if (!pol->p.grace_ms || !pol->score_valid ||
+	    pol->trial_ns < NSEC_PER_MS_)
+		return true;
+	/* ns per ms, times 1000: no overflow whatever the window. */
+	now_ns = div64_u64(pol->trial_cost_ns,
+			   div64_u64(pol->trial_ns, NSEC_PER_MS_)) * 1000;
+	for (i = 0; i < nvqs; i++) {
+		const struct vsc_pol_vq *v = vqs[i];
+
+		if (v->where >= 0) {
+			polled += v->load;
+			continue;
+		}
+		od += v->load;
+		if (v->target != VSC_POL_ONDEMAND)
+			moving += v->load;
+		else if (v->level < 2)
+			rest += v->load;
+	}
+	work_ns = now_ns > nactive * NSEC_PER_S_ ?
+		  now_ns - nactive * NSEC_PER_S_ : 0;
+	/*
+	 * The workers of vqs too light to poll are left out of both sides:
+	 * polling everything would take them for free, but leaving a light
+	 * vq on demand is no waste of the change's.
+	 */
+	/* (In microseconds while multiplied: a host's vq count is open.) */
+	rest_ns = od ? div64_u64((work_ns >> 10) * rest, od) << 10 : 0;
+	od_ns = work_ns - rest_ns + polled * (NSEC_PER_S_ / 1000);
+	if (od_ns < maxc * NSEC_PER_S_)
+		od_ns = maxc * NSEC_PER_S_;
+	after_ns = now_ns - rest_ns + add * NSEC_PER_S_;
+	if (od)
+		after_ns -= div64_u64((work_ns >> 10) * moving, od) << 10;
+	/*
+	 * A thirty-second of slack: the manager's own time and rounding
+	 * must not keep a core from a host where it would run alone.
+	 */
+	return after_ns - (after_ns >> 5) <= od_ns;
 }
 
 unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
@@ -924,6 +1114,9 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 		 * As many cores as the vqs to poll kept busy on demand: one
 		 * core for several saturated workers' load is a trial that
 		 * cannot pay, and would be reverted before it could grow.
+		 * An eighth more than that load: a polled vq's guest waits
+		 * less and sends more (a core too many is removed later
+		 * without a trial; one too few needs a trial to grow).
 		 */
 		u64 need = 0;
 
@@ -933,12 +1126,33 @@ unsigned int vsc_policy_tick(struct vsc_pol *pol, u64 now, u64 cost_ns,
 		for (i = 0; i < ncores && nactive < maxc; i++) {
 			c = &cores[i];
 			if (!c->usable || c->want ||
-			    (nactive && (u64)nactive * p->core_busy >= need))
+			    (nactive &&
+			     (u64)nactive * p->core_busy >= need + need / 8))
 				continue;
 			c->want = true;
 			nactive++;
 		}
 		force = true;
+		if (promoted &&
+		    !vsc_pol_affordable(pol, vqs, nvqs, 0, nactive, maxc)) {
+			/* Over the CPU budget: not tried, as if it lost. */
+			for (i = 0; i < nvqs; i++) {
+				struct vsc_pol_vq *v = vqs[i];
+
+				if (!v->in_trial)
+					continue;
+				v->in_trial = false;
+				v->target = VSC_POL_ONDEMAND;
+				vsc_pol_backoff(pol, now, &v->retry_ns,
+						&v->backoff_ms);
+			}
+			for (i = 0; i < ncores; i++)
+				cores[i].want = false;
+			nactive = 0;
+			promoted = false;
+			pol->why &= ~(1U << VSC_POL_PROMOTE);
+			goto place;
+		}
 	} else if (nactive > maxc) {
 		shrink->want = false;
 		nactive--;
@@ -989,6 +1203,7 @@ place:
 	/* A change that polls more, or a probe, is measured before it is kept. */
 	if ((promoted || pol->trial_grow || pol->trial_probe) && p->grace_ms &&
 	    pol->score_valid) {
+		pol->trial_maxc = maxc;
 		vsc_pol_trial_start(pol, now, vqs, nvqs);
 	} else {
 		for (i = 0; i < nvqs; i++)

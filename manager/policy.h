@@ -41,7 +41,8 @@ struct vsc_pol_params {
 	 * come, light this long to go.
 	 */
 	u32 dwell_ms;
-	u32 grace_ms;		/* a trial's slices: grace_ms/10, at most 2 x this */
+	u32 grace_ms;		/* a trial's slices: grace_ms/10, at most 2 x this
+				 * (4 x while it points to a gain) */
 	u32 pref;		/* throughput preference: objective B^(1+pref)/C */
 	u32 regret;		/* least objective change a trial acts on */
 	u32 backoff_ms;		/* first wait before retrying a reverted change */
@@ -112,6 +113,7 @@ struct vsc_pol_vq {
 	u64 idle_ns;		/* no frame at all since; 0: not */
 	u64 busy_from_ns;	/* busy (either threshold) since; 0: not */
 	u8 level;		/* 0 light, 1 between, 2 busy (last look) */
+	bool light_now;		/* the last interval alone was light */
 	u64 retry_ns;		/* not moved to a sidecore before this */
 	u32 backoff_ms;		/* the next back-off (0: backoff_ms) */
 	u64 probe_ns;		/* polled: tried on demand again at this */
@@ -191,6 +193,9 @@ struct vsc_pol {
 	bool pair_first_ok;	/* ... which had bytes and cost */
 	unsigned int pairs;	/* pairs measured */
 	s64 sum_d, sum_a;	/* sums of B - A and of A over the pairs */
+	u64 pair_first_cpu;	/* I/O CPU (ns per s) of the first slice */
+	u64 sum_cpu_a, sum_cpu_b; /* ... of A and of B over the pairs */
+	u32 trial_maxc;		/* cores allowed when the trial began */
 	s64 sum_d2;		/* sum of (B - A)^2 */
 	s64 trial_before;	/* mean A objective, on KEEP/REVERT */
 	u64 grow_retry_ns;	/* no core added before this */

@@ -550,6 +550,77 @@ static void test_trial(void)
 		    pl.v[0].where);
 }
 
+/*
+ * What a trial may cost: not more CPU than any static placement, and
+ * not again soon after it cost much.
+ */
+static void test_budget(void)
+{
+	const u64 slice = (u64)defaults.grace_ms / 10 * MS;
+	struct plant pl;
+	u64 wait;
+
+	/*
+	 * One core allowed; two busy vqs (0.6 CPU each with their
+	 * wake-ups), one of them in back-off from an earlier verdict: a
+	 * core for the other would make the I/O threads use 1.6 CPUs, more
+	 * than on demand (1.2) and than polling both on the one core: not
+	 * tried. With two cores allowed, polling everything would take 2:
+	 * tried.
+	 */
+	plant_init(&pl, 2, 1, &defaults);
+	pl.pool_cpus = 4;
+	set_offered(&pl, 0, 2, 300000);
+	pl.v[1].retry_ns = pl.now + 100 * SEC;
+	plant_run(&pl, 10 * SEC);
+	ktap_result(!pl.promotes && !pl.max_cores,
+		    "a core beside busy workers, above every static placement's CPU, is not tried (%u promotions, %u cores)",
+		    pl.promotes, pl.max_cores);
+	plant_init(&pl, 2, 2, &defaults);
+	pl.pool_cpus = 4;
+	set_offered(&pl, 0, 2, 300000);
+	pl.v[1].retry_ns = pl.now + 100 * SEC;
+	plant_run(&pl, 10 * SEC);
+	ktap_result(pl.promotes >= 1,
+		    "... with two cores allowed it is (%u promotions)",
+		    pl.promotes);
+
+	/*
+	 * A trial that costs a core for 0.3 CPU of work: undone after 3
+	 * pairs, at a loss of more than one log2 unit; its vq waits
+	 * COST_WAIT (75) times 3 slices before it is tried again, well
+	 * beyond the doubled back-off.
+	 */
+	plant_init(&pl, 1, 1, &defaults);
+	pl.wake_ns = 0;
+	set_offered(&pl, 0, 1, 300000);
+	while (!pl.reverts && pl.now < 1010 * SEC)
+		plant_step(&pl);
+	wait = pl.v[0].retry_ns - pl.now;
+	ktap_result(pl.reverts == 1 && wait >= 75 * pl.pol.pairs * slice,
+		    "an undone costly trial's vq waits 75 times its cost (%llu ms after %u pairs)",
+		    (unsigned long long)wait / MS, pl.pol.pairs);
+
+	/*
+	 * The trial's vq goes light mid-trial: the trial ends at the next
+	 * look, on demand, and the light load is no verdict (no long wait).
+	 */
+	plant_init(&pl, 1, 1, &defaults);
+	set_offered(&pl, 0, 1, 300000);
+	pl.wake_ns = 1500;
+	while (!pl.pol.trial && pl.now < 1010 * SEC)
+		plant_step(&pl);
+	plant_run(&pl, slice + 2 * defaults.interval_ms * MS);
+	set_offered(&pl, 0, 1, 1000);
+	plant_step(&pl);
+	plant_step(&pl);
+	wait = pl.v[0].retry_ns > pl.now ? pl.v[0].retry_ns - pl.now : 0;
+	ktap_result(!pl.pol.trial && pl.v[0].where < 0 &&
+		    wait <= (u64)defaults.backoff_ms * MS,
+		    "a trial whose vq goes light ends at the next look, on demand, without a penalty (wait %llu ms)",
+		    (unsigned long long)wait / MS);
+}
+
 static void test_probe(void)
 {
 	u64 backoff = (u64)defaults.backoff_ms * MS;
@@ -742,6 +813,7 @@ int main(void)
 	test_oscillation();
 	test_regret();
 	test_trial();
+	test_budget();
 	test_probe();
 	test_no_search();
 	test_handoff();
