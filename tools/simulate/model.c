@@ -48,6 +48,7 @@
 
 #include "manager/policy.h"
 #include "host.h"
+#include "knob.h"
 
 #define MAXVM		24
 #define MAXVQ		(2 * MAXVM)
@@ -742,27 +743,26 @@ static void usage(FILE *f)
 static int set_knob(const char *arg)
 {
 	const char *eq = strchr(arg, '=');
+	const struct vsc_knob *k;
 	unsigned long v;
 	char *end;
-	size_t i;
 
 	if (!eq)
 		return -1;
 	v = strtoul(eq + 1, &end, 10);
 	if (*end || end == eq + 1)
 		return -1;
-	for (i = 0; i < vsc_nknobs; i++)
-		if (strlen(vsc_knobs[i].name) == (size_t)(eq - arg) &&
-		    !strncmp(vsc_knobs[i].name, arg, eq - arg)) {
-			if (!vsc_knob_in_range(&vsc_knobs[i], v)) {
-				fprintf(stderr, "model: %s\n", vsc_knobs[i].range);
-				return -1;
-			}
-			*vsc_knob_ptr(&P, &vsc_knobs[i]) = v;
-			return 0;
-		}
-	fprintf(stderr, "model: no knob '%.*s'\n", (int)(eq - arg), arg);
-	return -1;
+	k = knob_find(arg, eq - arg);
+	if (!k) {
+		fprintf(stderr, "model: no knob '%.*s'\n", (int)(eq - arg), arg);
+		return -1;
+	}
+	if (!vsc_knob_in_range(k, v)) {
+		fprintf(stderr, "model: %s\n", k->range);
+		return -1;
+	}
+	*vsc_knob_ptr(&P, k) = v;
+	return 0;
 }
 
 /* One scenario at one noise level: its rows; returns how many failed. */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "manager/policy.h"
+#include "knob.h"
 
 #define MAXVQ	1024
 #define MAXCPU	256
@@ -64,14 +65,9 @@ static int set_one(struct vsc_pol_params *p, const char *name, size_t len,
 		   const char *val)
 {
 	unsigned long v, lo = 0, hi = MAXCPU;
-	const struct vsc_knob *k = NULL;
+	const struct vsc_knob *k = knob_find(name, len);
 	char *end;
-	size_t i;
 
-	for (i = 0; i < vsc_nknobs; i++)
-		if (strlen(vsc_knobs[i].name) == len &&
-		    !strncmp(vsc_knobs[i].name, name, len))
-			k = &vsc_knobs[i];
 	if (k) {
 		lo = k->min;
 		hi = k->max;
