@@ -164,6 +164,7 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 now, u64 dt, u64 *bytes,
 {
 	unsigned int i;
 	u64 d, b;
+	bool light;
 
 	*bytes = 0;
 	for (i = 0; i < nvqs; i++) {
@@ -178,18 +179,22 @@ static void vsc_pol_sample(struct vsc_pol *pol, u64 now, u64 dt, u64 *bytes,
 			v->idle_ns = 0;
 		}
 		v->handed = v->primed && v->handoffs != v->last_handoffs;
-		v->light_now = false;
 		if (v->primed && dt) {
 			b = v->bytes - v->last_bytes;
 			*bytes += b;
 			d = div64_u64((v->run_ns - v->last_run_ns) * 1000, dt);
-			v->light_now = d < pol->p.light_load;
+			light = d < pol->p.light_load;
 			v->load = vsc_ewma(v->load, d);
 			if (v->load > 1000)
 				v->load = 1000;
 			d = div64_u64((v->packets - v->last_packets) *
 				      NSEC_PER_S_, dt);
-			v->light_now = v->light_now && d < pol->p.light_pps;
+			light = light && d < pol->p.light_pps;
+			/* Light looks in a row, this one alone (saturating). */
+			if (!light)
+				v->light_looks = 0;
+			else if (v->light_looks < U8_MAX)
+				v->light_looks++;
 			v->pps = (v->pps + d + 1) / 2;
 			/* No frame is no frame, whatever the smoothing says. */
 			if (v->packets != v->last_packets)
@@ -391,14 +396,17 @@ static void vsc_pol_backoff(struct vsc_pol *pol, u64 now, u64 *until,
  * longest, when running it costs the least. At most grace_ms / slice
  * pairs (ten at most) are measured, twice that while their mean points
  * to more sidecores paying; then the mean decides. A slice with no
- * traffic, or a vq of the trial gone light, ends the trial at once: the
- * doubt decides. A change that makes the I/O threads use more CPU than
- * any static placement would is undone (vsc_pol_over_budget()), and one
- * the window before it says would is not tried (vsc_pol_affordable()).
+ * traffic, or a vq of the trial light at two looks in a row, ends the
+ * trial at once: the doubt decides. A change that makes the I/O threads
+ * use more CPU than any static placement would is undone
+ * (vsc_pol_over_budget()), and one the window before it says would is
+ * not tried (vsc_pol_affordable()).
  * After an undone trial its vqs wait in proportion to what it cost.
  */
 #define VSC_POL_PAIRS_MIN	3
 #define VSC_POL_PAIRS_MAX	10
+/* Light looks in a row of a trial's vq that end the trial. */
+#define VSC_POL_LIGHT_LOOKS	2
 /* A kept change may use 1 / 2^this more CPU than its CPU budget. */
 #define VSC_POL_CPU_SLACK	3
 /* An undone trial's vqs wait at least this many times what it cost. */
@@ -779,12 +787,14 @@ static void vsc_pol_trial_tick(struct vsc_pol *pol, u64 now, u64 dt,
 	unsigned int i;
 
 	/*
-	 * A vq of the trial that went light (both thresholds, this look
-	 * alone) took away what the trial was comparing: it ends on the
+	 * A vq of the trial that went light (both thresholds, at
+	 * VSC_POL_LIGHT_LOOKS looks in a row: one stalled look is not
+	 * enough) took away what the trial was comparing: it ends on the
 	 * pairs so far, as a slice without traffic does.
 	 */
 	for (i = 0; i < nvqs; i++)
-		if (vqs[i]->in_trial && vqs[i]->light_now) {
+		if (vqs[i]->in_trial &&
+		    vqs[i]->light_looks >= VSC_POL_LIGHT_LOOKS) {
 			vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores,
 				      true);
 			return;

@@ -41,8 +41,8 @@ struct vsc_pol_params {
 	 * come, light this long to go.
 	 */
 	u32 dwell_ms;
-	u32 grace_ms;		/* a trial's slices: grace_ms/10, at most 2 x this
-				 * (4 x while it points to a gain) */
+	/* A trial's slices: grace_ms/10; at most 2 x this (4 x in a gain). */
+	u32 grace_ms;
 	u32 pref;		/* throughput preference: objective B^(1+pref)/C */
 	u32 regret;		/* least objective change a trial acts on */
 	u32 backoff_ms;		/* first wait before retrying a reverted change */
@@ -113,7 +113,7 @@ struct vsc_pol_vq {
 	u64 idle_ns;		/* no frame at all since; 0: not */
 	u64 busy_from_ns;	/* busy (either threshold) since; 0: not */
 	u8 level;		/* 0 light, 1 between, 2 busy (last look) */
-	bool light_now;		/* the last interval alone was light */
+	u8 light_looks;		/* looks in a row light on their own */
 	u64 retry_ns;		/* not moved to a sidecore before this */
 	u32 backoff_ms;		/* the next back-off (0: backoff_ms) */
 	u64 probe_ns;		/* polled: tried on demand again at this */

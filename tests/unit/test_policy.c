@@ -602,8 +602,8 @@ static void test_budget(void)
 		    (unsigned long long)wait / MS, pl.pol.pairs);
 
 	/*
-	 * The trial's vq goes light mid-trial: the trial ends at the next
-	 * look, on demand, and the light load is no verdict (no long wait).
+	 * The trial's vq goes light mid-trial: the trial ends within two
+	 * looks, on demand, and the light load is no verdict (no long wait).
 	 */
 	plant_init(&pl, 1, 1, &defaults);
 	set_offered(&pl, 0, 1, 300000);
@@ -617,7 +617,7 @@ static void test_budget(void)
 	wait = pl.v[0].retry_ns > pl.now ? pl.v[0].retry_ns - pl.now : 0;
 	ktap_result(!pl.pol.trial && pl.v[0].where < 0 &&
 		    wait <= (u64)defaults.backoff_ms * MS,
-		    "a trial whose vq goes light ends at the next look, on demand, without a penalty (wait %llu ms)",
+		    "a trial whose vq goes light ends within two looks, on demand, without a penalty (wait %llu ms)",
 		    (unsigned long long)wait / MS);
 }
 
