@@ -609,15 +609,14 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 	 * (@gone), what the pairs measured was another load: the doubt
 	 * decides alone, and it is no loss.
 	 */
-	if (pol->pairs && gone) {
+	if (pol->pairs) {
 		mean = div64_s64(pol->sum_d, pol->pairs);
 		pol->trial_before = div64_s64(pol->sum_a, pol->pairs);
 		pol->trial_after = pol->trial_before + mean;
+	}
+	if (pol->pairs && gone) {
 		revert = !pol->trial_probe;
 	} else if (pol->pairs) {
-		mean = div64_s64(pol->sum_d, pol->pairs);
-		pol->trial_before = div64_s64(pol->sum_a, pol->pairs);
-		pol->trial_after = pol->trial_before + mean;
 		/*
 		 * Undecided after the most pairs, the mean must still clear
 		 * the margin by one standard error against the doubt.
