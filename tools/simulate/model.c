@@ -846,7 +846,8 @@ static int evaluate(const struct scenario *sc, double sigma, int seeds)
 			for (s = 0; s < seeds; s++)
 				fprintf(stderr, "%s ph%d seed %d: %s cores %d r %.3f cpu %.1f / %.1f\n",
 					sc->name, ph + 1, 1000 + s, dyn[s].main[ph].map,
-					dyn[s].main[ph].cores, r[s], worst_cpu, poll_all);
+					dyn[s].main[ph].cores, r[s], dyn[s].cpu[ph],
+					poll_all);
 		qsort(r, seeds, sizeof(r[0]), cmp_double);
 		med = seeds % 2 ? r[seeds / 2] : (r[seeds / 2 - 1] + r[seeds / 2]) / 2;
 		ok = r[0] >= GOAL && agree * 10 >= AGREE * seeds &&
