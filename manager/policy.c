@@ -390,18 +390,20 @@ static void vsc_pol_backoff(struct vsc_pol *pol, u64 now, u64 *until,
  * A trial stops as soon as its pairs decide it: once it has
  * VSC_POL_PAIRS_MIN pairs, when a one-sided t-test puts their mean
  * difference beyond the threshold (regret, the least effect acted on):
- * at 1% to keep more sidecores, at 10% to keep fewer (see below). A
+ * at 1% to keep more sidecores, at 15% to keep fewer (see below). A
  * change that costs a lot (a spinning core that brings nothing) is thus
  * undone after a few slices, and one that hardly matters runs the
  * longest, when running it costs the least. At most grace_ms / slice
- * pairs (ten at most) are measured, twice that while their mean points
- * to more sidecores paying; then the mean decides. A slice with no
+ * pairs (ten at most) are measured, twice that for a grow or while
+ * their mean points to more sidecores paying by half a standard error;
+ * then the mean decides. A slice with no
  * traffic, or a vq of the trial light at two looks in a row, ends the
  * trial at once: the doubt decides. A change that makes the I/O threads
  * use more CPU than any static placement would is undone
  * (vsc_pol_over_budget()), and one the window before it says would is
  * not tried (vsc_pol_affordable()).
- * After an undone trial its vqs wait in proportion to what it cost.
+ * After an undone trial its vqs wait in proportion to what it cost:
+ * its loss, or the CPU its new placement added if that was more.
  */
 #define VSC_POL_PAIRS_MIN	3
 #define VSC_POL_PAIRS_MAX	10
@@ -422,14 +424,14 @@ static void vsc_pol_backoff(struct vsc_pol *pol, u64 now, u64 *until,
  * Student's t for n - 1 degrees of freedom, squared and times 100, for
  * n = 3, 4, ...; the last holds for every larger n. One-sided 1% to act
  * towards more sidecores (keep a change that polls more, undo a probe
- * back on demand), 10% towards fewer: a wrong step back costs one more
+ * back on demand), 15% towards fewer: a wrong step back costs one more
  * trial after a back-off, while every slice of a losing change costs
  * now (SPRT-style unequal error rates).
  */
 static const u16 vsc_pol_t2_more[] = { 4851, 2062, 1404, 1132, 988, 899,
 				       839, 796, 764 };
-static const u16 vsc_pol_t2_fewer[] = { 356, 268, 235, 218, 207, 200, 195,
-					191, 188 };
+static const u16 vsc_pol_t2_fewer[] = { 192, 156, 142, 134, 129, 125, 123,
+					121, 119 };
 
 _Static_assert(ARRAY_SIZE(vsc_pol_t2_more) == ARRAY_SIZE(vsc_pol_t2_fewer),
 	       "one t for each number of pairs, either way");
@@ -597,7 +599,7 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 			  bool gone)
 {
 	s64 margin = vsc_pol_margin(&pol->p), mean = 0;
-	bool revert, loss = false;
+	bool revert, loss = false, over = false;
 	u64 cost_wait = 0;
 	unsigned int i;
 
@@ -619,30 +621,46 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 	} else if (pol->pairs) {
 		/*
 		 * Undecided after the most pairs, the mean must still clear
-		 * the margin by one standard error against the doubt.
+		 * the margin by one standard error against the doubt; a grow
+		 * only the margin: a core too many is stopped later without a
+		 * trial (the shrink rule), one too few takes another trial.
 		 */
 		revert = pol->trial_probe ?
 			 vsc_pol_beyond(pol, -margin, false, 100) :
-			 !vsc_pol_beyond(pol, margin, true, 100);
+			 !vsc_pol_beyond(pol, margin, true,
+					 pol->trial_grow ? 0 : 100);
 		loss = !pol->trial_probe &&
 		       vsc_pol_shown(pol, -margin, false, false);
-		if (vsc_pol_over_budget(pol)) {
+		over = vsc_pol_over_budget(pol);
+		if (over) {
 			revert = true;
 			loss = true;
 		}
 		/*
 		 * What an undone trial cost: its new placement ran one slice
 		 * per pair, at a loss of about -mean (log2 units, counted up
-		 * to one: half the objective), shown or not. Its vqs wait
-		 * VSC_POL_COST_WAIT times that before they are tried again,
-		 * so that trials that keep losing cost about
+		 * to one: half the objective), shown or not, or of the CPU
+		 * it added (log2 of the CPU of its slices over the old
+		 * placement's) if that is more: the bytes in the objective
+		 * carry most of the noise, and a spinning core that a noisy
+		 * mean hid is still paid for. Over the CPU budget, the most.
+		 * Its vqs wait VSC_POL_COST_WAIT times that before they are
+		 * tried again, so that trials that keep losing cost about
 		 * 1 / VSC_POL_COST_WAIT of the time at most: under noise a
 		 * trial needs many pairs to see a loss, and a second one
 		 * soon after would cost more than it could find.
 		 */
-		if (revert && !pol->trial_probe && mean < 0) {
-			s64 l = mean < -(1LL << 16) ? 1LL << 16 : -mean;
+		if (revert && !pol->trial_probe &&
+		    (mean < 0 || pol->sum_cpu_b > pol->sum_cpu_a)) {
+			s64 l = -mean;
 
+			if (pol->sum_cpu_a && pol->sum_cpu_b > pol->sum_cpu_a &&
+			    vsc_log2_fx(pol->sum_cpu_b) -
+			    vsc_log2_fx(pol->sum_cpu_a) > l)
+				l = vsc_log2_fx(pol->sum_cpu_b) -
+				    vsc_log2_fx(pol->sum_cpu_a);
+			if (over || l > 1LL << 16)
+				l = 1LL << 16;
 			cost_wait = (pol->pairs * vsc_pol_slice_ns(&pol->p) *
 				     VSC_POL_COST_WAIT * l) >> 16;
 		}
@@ -759,14 +777,13 @@ static bool vsc_pol_trial_abandon(struct vsc_pol *pol, u64 now,
 
 /*
  * Whether an undecided trial's pairs point to more sidecores paying (the
- * mean beyond @thr that way): then it may run twice its most pairs, at a
- * cost the mean says is a gain.
+ * mean beyond @thr that way by half a standard error: a mean that noise
+ * alone puts there often would spend pairs on a loss): then it may run
+ * twice its most pairs, at a cost the mean says is a gain.
  */
 static bool vsc_pol_promising(const struct vsc_pol *pol, s64 thr)
 {
-	s64 mean = pol->pairs ? div64_s64(pol->sum_d, pol->pairs) : 0;
-
-	return pol->trial_probe ? mean < thr : mean > thr;
+	return vsc_pol_beyond(pol, thr, !pol->trial_probe, 25);
 }
 
 /*
@@ -841,9 +858,14 @@ static void vsc_pol_trial_tick(struct vsc_pol *pol, u64 now, u64 dt,
 	pol->slice++;
 	if (!(pol->slice & 1)) {
 		thr = pol->trial_probe ? -vsc_pol_margin(p) : vsc_pol_margin(p);
+		/*
+		 * A grow runs twice the pairs: its gain (one vq fewer on a
+		 * shared core) is small beside the noise, and its new
+		 * placement costs one more core beside running ones.
+		 */
 		if (vsc_pol_decided(pol, thr) || vsc_pol_over_budget(pol) ||
 		    pol->slice >= 2 * vsc_pol_pairs_max(p) *
-		    (vsc_pol_promising(pol, thr) ? 2 : 1)) {
+		    (pol->trial_grow || vsc_pol_promising(pol, thr) ? 2 : 1)) {
 			vsc_pol_judge(pol, now, vqs, nvqs, cores, ncores,
 				      false);
 			return;

@@ -6,9 +6,8 @@
 # goal from a missed one only by exit 0 or 1, refuses a bad knob or
 # option with 2, and its timeline covers the scenario. Then the whole
 # table (every scenario at noise 0, 10 and 30%, 10 seeds), printed as
-# diagnostics: every row must meet the goal, but the rows of KNOWN_SHORT
-# (named in Documentation/manager.rst, "The host model"), which are
-# reported "# TODO" while they fall short. Prints TAP.
+# diagnostics: every row must meet the goal, and the model then exits 0.
+# Prints TAP.
 set -u
 . "$(dirname "$0")/lib.sh"
 M=$TOP/tools/simulate/model
@@ -30,8 +29,6 @@ check "an unknown scenario: exit 2" [ $rc = 2 ]
 check "a timeline of an unknown configuration: exit 2" [ $rc = 2 ]
 "$M" -t -s phased -c ondemand > "$dir/t"
 check "the timeline covers the scenario's 65 s" eval '[ "$(tail -n1 "$dir/t" | cut -d" " -f1)" = 64.9 ]'
-# scenario|noise|phase of the rows known to fall short of the goal.
-KNOWN_SHORT="mixed|30%|1 shared-core|30%|1 smt|30%|1 small-packets|30%|1"
 "$M" > "$dir/table"; rc=$?
 sed 's/^/# /' "$dir/table"
 check "the table has a row for every scenario at 0, 10 and 30% ($rc)" \
@@ -41,14 +38,12 @@ while IFS='|' read -r _ sc noise ph _ _ _ _ _ goal _; do
 	[ "$goal" = ok ] || [ "$goal" = FAILS ] || continue
 	n=$((n + 1))
 	row="$sc|$noise|$ph"
-	if [[ " $KNOWN_SHORT " == *" $row "* ]]; then
-		[ "$goal" = ok ] && echo "ok $n goal met: $row # TODO known short, met now" ||
-			echo "not ok $n goal met: $row # TODO known short"
-	elif [ "$goal" = ok ]; then
+	if [ "$goal" = ok ]; then
 		echo "ok $n goal met: $row"
 	else
 		echo "not ok $n goal met: $row"
 		fail=1
 	fi
 done < <(grep '^| ' "$dir/table" | grep -v '^| scenario\|^|---')
+check "every row meets the goal: the model exits 0 ($rc)" [ "$rc" = 0 ]
 tap_end
