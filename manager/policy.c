@@ -652,13 +652,13 @@ static void vsc_pol_judge(struct vsc_pol *pol, u64 now,
 		 */
 		if (revert && !pol->trial_probe &&
 		    (mean < 0 || pol->sum_cpu_b > pol->sum_cpu_a)) {
-			s64 l = -mean;
+			s64 l = -mean, c = 0;
 
-			if (pol->sum_cpu_a && pol->sum_cpu_b > pol->sum_cpu_a &&
-			    vsc_log2_fx(pol->sum_cpu_b) -
-			    vsc_log2_fx(pol->sum_cpu_a) > l)
-				l = vsc_log2_fx(pol->sum_cpu_b) -
+			if (pol->sum_cpu_a && pol->sum_cpu_b > pol->sum_cpu_a)
+				c = vsc_log2_fx(pol->sum_cpu_b) -
 				    vsc_log2_fx(pol->sum_cpu_a);
+			if (c > l)
+				l = c;
 			if (over || l > 1LL << 16)
 				l = 1LL << 16;
 			cost_wait = (pol->pairs * vsc_pol_slice_ns(&pol->p) *
