@@ -630,7 +630,7 @@ static void test_budget(void)
 static void test_noisy_verdicts(void)
 {
 	const u64 slice = (u64)defaults.grace_ms / 10 * MS;
-	unsigned int pairs_max = defaults.grace_ms / (defaults.grace_ms / 10);
+	unsigned int pairs_max = defaults.grace_ms * MS / slice;
 	struct plant pl;
 	bool grow;
 	u64 wait;
