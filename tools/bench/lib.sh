@@ -95,7 +95,7 @@ bench_guest_ready() {
 bench_worker_ns() {
 	local p=$1 sum=0 f c t
 	for f in /proc/[0-9]*/comm /proc/"$p"/task/[0-9]*/comm; do
-		read -r c < "$f" 2> /dev/null || continue
+		read -r c 2> /dev/null < "$f" || continue
 		[ "$c" = "vhost-$p" ] || [ "$c" = "vhost-sc-$p" ] || continue
 		read -r t _ < "${f%comm}schedstat" && sum=$((sum + t))
 	done
