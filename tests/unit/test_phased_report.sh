@@ -38,6 +38,30 @@ mk 0.5 1.2 > "$dir/phased.csv"
 check "dynamic at 0.5x ondemand: fails" bash -c "grep -q '| 0.50 | 0.50-0.50 | fails |' <<< '$(row)'"
 fl=$(row | awk -F'|' '{ gsub(/ /, "", $15); print $15 }')
 check "one repeat at 1.2x widens the floor ($fl)" awk -v f="$fl" 'BEGIN { split(f, a, "-"); exit !(a[1] == 1.00 && a[2] > 1.05) }'
+check "no host speeds recorded: no adjusted table" bash -c "! grep -q 'Host-speed adjusted' '$dir/out'"
+# The host's speed moves by repetition and configuration, and every
+# configuration's throughput follows it exactly (dynamic and repeat equal
+# to ondemand at the same speed): the raw ratios scatter, the adjusted
+# ones are 1.00 with theta 1.
+mkh() {
+	local r c s
+	echo "direction,config,rep,phase,name,seconds,mbps,bytes,io_cpu_ms,io_cpu_pct,host_speed"
+	for r in 1 2 3 4; do
+		for c in ondemand sidecore dynamic repeat; do
+			case $c in
+			ondemand) s=1.$r ;; sidecore) s=2.$r ;; dynamic) s=1.$((9 - r)) ;; repeat) s=0.$((r + 4)) ;;
+			esac
+			echo "host-to-guest,$c,$r,0,idle,5.0,0.00,0,0.0,0.0,$s"
+			echo "host-to-guest,$c,$r,1,heavy,15.0,$(awk -v s="$s" -v c="$c" 'BEGIN { print 100 * s * (c == "sidecore" ? 0.3 : 1) }'),1,10.0,5.0,$s"
+		done
+	done
+}
+mkh > "$dir/phased.csv"
+"$TOP/tools/bench/phased-report" "$dir" > "$dir/out"
+adj() { grep '| host-to-guest | 2 heavy |' "$dir/out" | tail -n 1; }
+check "host speed recorded: an adjusted table" grep -q 'Host-speed adjusted' "$dir/out"
+check "raw ratios scatter with the host's speed" bash -c "! grep -q '| 1.00 | 1.00-1.00 | holds |' <<< '$(row | head -n 1)'"
+check "adjusted: theta 1.00, dynamic 1.00 holds, floor 1.00" bash -c "grep -q '| 1.00 | 1.00 | 1.00-1.00 | holds | 1.00 | 1.00-1.00 |\$' <<< '$(adj)'"
 # Without repeat rows (older runs): no floor columns.
 grep -v ',repeat,' "$dir/phased.csv" > "$dir/p" && mv "$dir/p" "$dir/phased.csv"
 "$TOP/tools/bench/phased-report" "$dir" > "$dir/out"
