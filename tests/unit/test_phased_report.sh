@@ -62,6 +62,13 @@ adj() { grep '| host-to-guest | 2 heavy |' "$dir/out" | tail -n 1; }
 check "host speed recorded: an adjusted table" grep -q 'Host-speed adjusted' "$dir/out"
 check "raw ratios scatter with the host's speed" bash -c "! grep -q '| 1.00 | 1.00-1.00 | holds |' <<< '$(row | head -n 1)'"
 check "adjusted: theta 1.00, dynamic 1.00 holds, floor 1.00" bash -c "grep -q '| 1.00 | 1.00 | 1.00-1.00 | holds | 1.00 | 1.00-1.00 |\$' <<< '$(adj)'"
+# Two runs pooled: one with dynamic at 1.1x ondemand, one at 0.9x; the
+# pooled ratio is their geometric mean over all eight pairs.
+mkdir -p "$dir/a" "$dir/b"
+mk 1.1 1 > "$dir/a/phased.csv"
+mk 0.9 1 > "$dir/b/phased.csv"
+"$TOP/tools/bench/phased-report" "$dir/a" "$dir/b" > "$dir/out"
+check "two runs pooled: dynamic 0.99 over 8 pairs (1.1x and 0.9x)" bash -c "grep -q '| 0.99 | 0.9[0-9]-1.0[0-9] |' <<< '$(row | head -n 1)'"
 # Without repeat rows (older runs): no floor columns.
 grep -v ',repeat,' "$dir/phased.csv" > "$dir/p" && mv "$dir/p" "$dir/phased.csv"
 "$TOP/tools/bench/phased-report" "$dir" > "$dir/out"
