@@ -31,6 +31,7 @@ row() { grep '| host-to-guest | 2 heavy |' "$dir/out"; }
 mk 1.1 1 > "$dir/phased.csv"
 "$TOP/tools/bench/phased-report" "$dir" > "$dir/out"
 check "dynamic at 1.1x ondemand: ratio 1.10, holds" bash -c "grep -q '| 1.10 | 1.10-1.10 | holds |' <<< '$(row)'"
+check "ratio of mean throughputs: 1.10, holds; floor 1.00" grep -q '| host-to-guest | 2 heavy | 1.10 | 1.10-1.10 | holds | 1.00 | 1.00-1.00 |$' "$dir/out"
 check "repeat equal to ondemand: the floor is 1.00, no spread" bash -c "grep -q '| 1.00 | 1.00-1.00 |\$' <<< '$(row)'"
 check "the idle phase has no ratio" grep -q '| host-to-guest | 1 idle | .* | - | - | - |' "$dir/out"
 mk 0.5 1.2 > "$dir/phased.csv"

@@ -62,3 +62,38 @@ function paired(list, n, out, B,    a, l, i, b, s, r, nb) {
 	out["lo"] = r[int(nb * 0.05) + 1]
 	out["hi"] = r[int(nb * 0.95)]
 }
+
+# Paired means: xs and ys hold n values taken in pairs (x[i] and y[i] side
+# by side). Sets out["gm"] to mean(x) / mean(y) -- the ratio of the mean
+# throughputs, where one run's dip weighs by what it lost rather than by
+# its ratio (a ratio has no upper bound, a dip no lower one below 0) --
+# and out["lo"], out["hi"] to its 90% bootstrap interval, the pairs
+# resampled with replacement B times (default 2000). srand() first.
+function pairedmean(xs, ys, n, out, B,    a, c, i, j, b, sx, sy, r, nb) {
+	if (!B)
+		B = 2000
+	split(xs, a, " ")
+	split(ys, c, " ")
+	sx = sy = 0
+	for (i = 1; i <= n; i++) {
+		sx += a[i]
+		sy += c[i]
+	}
+	out["gm"] = sy > 0 ? sx / sy : 0
+	out["lo"] = out["hi"] = out["gm"]
+	if (n < 2)
+		return
+	nb = 0
+	for (b = 1; b <= B; b++) {
+		sx = sy = 0
+		for (i = 1; i <= n; i++) {
+			j = int(rand() * n) + 1
+			sx += a[j]
+			sy += c[j]
+		}
+		r[++nb] = sy > 0 ? sx / sy : 0
+	}
+	sortn(r, nb)
+	out["lo"] = r[int(nb * 0.05) + 1]
+	out["hi"] = r[int(nb * 0.95)]
+}
