@@ -5,7 +5,7 @@
  *
  *   hostspeed FILE [PERIOD_MS]
  *
- * Every PERIOD_MS (default 100) one thread per online CPU, each pinned to
+ * Every PERIOD_MS (default 100) one thread per CPU it may run on, pinned to
  * its CPU and woken together (SCHED_FIFO when allowed, so that a busy
  * machine does not delay them), runs the same fixed chain of dependent
  * additions, about a millisecond's worth when it starts. All CPUs are
@@ -47,7 +47,8 @@ struct worker {
 };
 
 static pthread_barrier_t start_line, finish_line;
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping;	/* a signal came */
+static int quit;	/* set by main alone, before the last start_line */
 static uint64_t chain;		/* iterations per burst and thread */
 
 static uint64_t now_ns(void)
@@ -82,7 +83,7 @@ static void *work(void *arg)
 		fprintf(stderr, "hostspeed: cannot pin a thread to CPU %d\n", w->cpu);
 	for (;;) {
 		pthread_barrier_wait(&start_line);
-		if (stopping)
+		if (quit)
 			return NULL;
 		t = now_ns();
 		spin(chain);
@@ -120,7 +121,9 @@ int main(int argc, char **argv)
 	struct timespec next;
 	struct worker *w;
 	long period_ms = 100;
-	int n, i, fifo_ok, err = 0;
+	int n, i, cpu, fifo_ok, err = 0;
+	cpu_set_t allowed;
+	sigset_t block;
 	char *end;
 
 	if (argc < 2 || argc > 3 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -138,9 +141,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
+	/* One thread per CPU this process may run on (offline CPUs, a cpuset
+	 * or taskset left out). */
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		fprintf(stderr, "hostspeed: sched_getaffinity: %s\n", strerror(errno));
+		return 1;
+	}
+	n = CPU_COUNT(&allowed);
 	w = calloc((size_t)n, sizeof(*w));
 	if (!w) {
 		fprintf(stderr, "hostspeed: out of memory\n");
@@ -171,14 +178,22 @@ int main(int argc, char **argv)
 	if (!fifo_ok)
 		fprintf(stderr, "hostspeed: no SCHED_FIFO (%s): bursts may start late on a busy machine\n",
 			strerror(errno));
-	for (i = 0; i < n; i++) {
-		w[i].cpu = i;
+	/* The threads never take the signals: main alone decides to stop. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	for (i = 0, cpu = 0; i < n; i++, cpu++) {
+		while (!CPU_ISSET(cpu, &allowed))
+			cpu++;
+		w[i].cpu = cpu;
 		/* Threads inherit the policy set above. */
 		if (pthread_create(&w[i].thread, NULL, work, &w[i])) {
 			fprintf(stderr, "hostspeed: cannot start thread %d\n", i);
 			return 1;
 		}
 	}
+	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
 	if (publish(argv[1], 0, 0, 0)) {
 		fprintf(stderr, "hostspeed: cannot write %s: %s\n", argv[1], strerror(errno));
 		stopping = 1;
@@ -212,7 +227,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	stopping = 1;
+	quit = 1;
 	pthread_barrier_wait(&start_line);
 	for (i = 0; i < n; i++)
 		pthread_join(w[i].thread, NULL);
