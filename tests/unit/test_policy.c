@@ -226,6 +226,19 @@ static u64 settle_ns(const struct vsc_pol_params *p)
 	return (u64)(p->dwell_ms + 2 * p->grace_ms + 10 * p->interval_ms) * MS;
 }
 
+/*
+ * A trial's slice (policy.c: grace_ms / 10, at least two manager
+ * intervals).
+ */
+static u64 slice_ns(const struct vsc_pol_params *p)
+{
+	u64 ms = p->grace_ms / 10;
+
+	if (ms < 2 * p->interval_ms)
+		ms = 2 * p->interval_ms;
+	return ms * MS;
+}
+
 static void test_log2(void)
 {
 	s64 a = vsc_log2_fx(1), b = vsc_log2_fx(2), c = vsc_log2_fx(1000);
@@ -470,7 +483,7 @@ static void test_regret(void)
 /* What a trial does, turn by turn. */
 static void test_trial(void)
 {
-	const u64 slice = (u64)defaults.grace_ms / 10 * MS;
+	const u64 slice = slice_ns(&defaults);
 	struct plant pl;
 	static const int abba[] = { 1, -1, -1, 1, 1, -1, -1, 1 };
 	unsigned int i, bad = 0;
@@ -556,7 +569,7 @@ static void test_trial(void)
  */
 static void test_budget(void)
 {
-	const u64 slice = (u64)defaults.grace_ms / 10 * MS;
+	const u64 slice = slice_ns(&defaults);
 	struct plant pl;
 	u64 wait;
 
@@ -629,7 +642,7 @@ static void test_budget(void)
  */
 static void test_noisy_verdicts(void)
 {
-	const u64 slice = (u64)defaults.grace_ms / 10 * MS;
+	const u64 slice = slice_ns(&defaults);
 	unsigned int pairs_max = defaults.grace_ms * MS / slice;
 	struct plant pl;
 	bool grow;
